@@ -1,1 +1,28 @@
-export {};
+// @engram-ar/engram main entry: pure TS (no tfjs) so the sampler and probes can use it.
+// The tfjs fusion layer is the subpath '@engram-ar/engram/fusion'.
+export {
+  type EngramConfig,
+  type EngramConfigInput,
+  EngramConfigSchema,
+  engramWidth,
+  isStencil2D,
+  MAX_TOTAL_ROWS,
+  NEIGHBOURS,
+  type Neighbour,
+  parseEngramConfig,
+  Stencil1DSchema,
+  Stencil2DSchema,
+} from './config.js';
+export {
+  buildHashSpec,
+  checkHashSpec,
+  type HashSpec,
+  type HashSpecJSON,
+  hashSpecToJSON,
+  nextPrime,
+  rowsForGrids,
+  rowsForNext,
+  rowsForNextBatch,
+  rowsForNextToken,
+  rowsForSequences,
+} from './hash.js';

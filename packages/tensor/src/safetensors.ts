@@ -1,0 +1,424 @@
+// safetensors reader/writer and atomic checkpoint files (pure TS, no tfjs: sampler and probes read these).
+//
+// Format (https://github.com/huggingface/safetensors): u64 little-endian header length N, N bytes of UTF-8
+// JSON header, then the raw little-endian tensor bytes. The header maps tensor names to
+// { dtype, shape, data_offsets: [begin, end] } (offsets relative to the byte buffer after the header) plus an
+// optional "__metadata__" string→string map. Like the reference writer we pad the header with spaces so that
+// the data starts on an 8-byte boundary, and lay tensors out sorted by dtype (widest first) then by name, so
+// every tensor is aligned to its element size and the bytes match what Python's `safetensors` produces.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export type Dtype = 'F32' | 'F16' | 'I32' | 'I64' | 'U8';
+
+export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
+
+export interface NamedTensor {
+  dtype: Dtype;
+  shape: number[];
+  /** Row-major elements. F16 tensors carry raw IEEE half bits in a Uint16Array (see toFloat16Bits). */
+  data: TensorData;
+}
+
+interface DtypeInfo {
+  bytes: number;
+  /** Layout order of the reference writer (descending): widest types first. */
+  rank: number;
+  ctor: { new (buf: ArrayBuffer): TensorData; name: string };
+}
+
+const DTYPES: Record<Dtype, DtypeInfo> = {
+  I64: { bytes: 8, rank: 4, ctor: BigInt64Array },
+  F32: { bytes: 4, rank: 3, ctor: Float32Array },
+  I32: { bytes: 4, rank: 2, ctor: Int32Array },
+  F16: { bytes: 2, rank: 1, ctor: Uint16Array },
+  U8: { bytes: 1, rank: 0, ctor: Uint8Array },
+};
+
+/** Header sizes above this are refused before parsing (same bound as the reference implementation). */
+const MAX_HEADER_BYTES = 100_000_000;
+const METADATA_KEY = '__metadata__';
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function isDtype(x: unknown): x is Dtype {
+  return typeof x === 'string' && Object.hasOwn(DTYPES, x);
+}
+
+function numel(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function byteSwapInPlace(bytes: Uint8Array, width: number): void {
+  for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
+}
+
+function checkTensor(name: string, t: NamedTensor): void {
+  if (name === METADATA_KEY) throw new Error(`safetensors: tensor name "${METADATA_KEY}" is reserved`);
+  if (!isDtype(t.dtype))
+    throw new Error(`safetensors: tensor "${name}": unsupported dtype ${JSON.stringify(t.dtype)}`);
+  if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new Error(
+      `safetensors: tensor "${name}": shape must be non-negative integers, got ${JSON.stringify(t.shape)}`,
+    );
+  }
+  const info = DTYPES[t.dtype];
+  if (!(t.data instanceof info.ctor)) {
+    throw new Error(
+      `safetensors: tensor "${name}": dtype ${t.dtype} needs a ${info.ctor.name}, got ${t.data?.constructor?.name}`,
+    );
+  }
+  if (t.data.length !== numel(t.shape)) {
+    throw new Error(
+      `safetensors: tensor "${name}": shape [${t.shape}] has ${numel(t.shape)} elements but data has ${t.data.length}`,
+    );
+  }
+}
+
+/** Layout plan shared by encode and the streaming writer: header bytes plus tensor byte views in file order. */
+function plan(
+  tensors: Record<string, NamedTensor>,
+  metadata?: Record<string, string>,
+): { header: Uint8Array; chunks: Uint8Array[] } {
+  const names = Object.keys(tensors);
+  for (const name of names) checkTensor(name, tensors[name]!);
+  names.sort((a, b) => {
+    const r = DTYPES[tensors[b]!.dtype].rank - DTYPES[tensors[a]!.dtype].rank;
+    return r !== 0 ? r : a < b ? -1 : a > b ? 1 : 0;
+  });
+  // Built by hand, not from one object: JS would move integer-like tensor names ("0") ahead of the rest.
+  const parts: string[] = [];
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string')
+        throw new Error(`safetensors: metadata "${k}" must be a string, got ${typeof v}`);
+    }
+    parts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors[name]!;
+    let bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    if (!HOST_LITTLE_ENDIAN && DTYPES[t.dtype].bytes > 1) {
+      bytes = new Uint8Array(bytes);
+      byteSwapInPlace(bytes, DTYPES[t.dtype].bytes);
+    }
+    const entry = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    parts.push(`${JSON.stringify(name)}:${JSON.stringify(entry)}`);
+    offset += bytes.length;
+    chunks.push(bytes);
+  }
+  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
+  const padded = Math.ceil(json.length / 8) * 8;
+  const head = new Uint8Array(8 + padded).fill(0x20, 8);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.set(json, 8);
+  return { header: head, chunks };
+}
+
+export function encodeSafetensors(
+  tensors: Record<string, NamedTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const { header, chunks } = plan(tensors, metadata);
+  const out = new Uint8Array(header.length + chunks.reduce((s, c) => s + c.length, 0));
+  out.set(header, 0);
+  let at = header.length;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+export function decodeSafetensors(bytes: Uint8Array): {
+  tensors: Record<string, NamedTensor>;
+  metadata: Record<string, string>;
+} {
+  if (bytes.length < 8)
+    throw new Error(`safetensors: file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8)) {
+    throw new Error(
+      `safetensors: header length ${n} exceeds the ${bytes.length - 8} bytes after the length field`,
+    );
+  }
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw new Error(`safetensors: header length ${n} exceeds ${MAX_HEADER_BYTES}`);
+  const headerLen = Number(n);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+  } catch (e) {
+    throw new Error(`safetensors: header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw new Error('safetensors: header must be a JSON object');
+  }
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === METADATA_KEY) {
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        throw new Error('safetensors: __metadata__ must be an object of strings');
+      }
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') throw new Error(`safetensors: __metadata__.${k} must be a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const where = `safetensors: tensor "${name}"`;
+    if (raw === null || typeof raw !== 'object') throw new Error(`${where}: header entry must be an object`);
+    const { dtype, shape, data_offsets: offs } = raw as Record<string, unknown>;
+    if (!isDtype(dtype)) throw new Error(`${where}: unsupported dtype ${JSON.stringify(dtype)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new Error(
+        `${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+      );
+    }
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw new Error(
+        `${where}: data_offsets must be two non-negative integers, got ${JSON.stringify(offs)}`,
+      );
+    }
+    const [begin, end] = offs as [number, number];
+    if (end < begin) throw new Error(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
+    if (end > dataLen) {
+      throw new Error(
+        `${where}: data_offsets [${begin}, ${end}] run past the ${dataLen} data bytes in the file`,
+      );
+    }
+    const expected = numel(shape) * DTYPES[dtype].bytes;
+    if (end - begin !== expected) {
+      throw new Error(
+        `${where}: ${dtype} shape [${shape}] needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      );
+    }
+    entries.push({ name, dtype, shape: shape as number[], begin, end });
+  }
+  // Offsets must tile the data buffer exactly: sorted, no gap, no overlap, nothing after the last tensor.
+  const sorted = entries.slice().sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const e = sorted[i]!;
+    if (e.begin < cursor) {
+      throw new Error(
+        `safetensors: tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap tensor "${sorted[i - 1]!.name}" ending at ${cursor}`,
+      );
+    }
+    if (e.begin > cursor) {
+      throw new Error(
+        `safetensors: tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${cursor}`,
+      );
+    }
+    cursor = e.end;
+  }
+  if (cursor !== dataLen) {
+    throw new Error(
+      `safetensors: ${dataLen - cursor} unexpected bytes after the last tensor (data ends at ${cursor})`,
+    );
+  }
+  const tensors: Record<string, NamedTensor> = {};
+  for (const e of entries) {
+    // Own, aligned buffer (a Node Buffer's slice() would be a view into the file's pool).
+    const copy = new Uint8Array(e.end - e.begin);
+    copy.set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
+    if (!HOST_LITTLE_ENDIAN && DTYPES[e.dtype].bytes > 1) byteSwapInPlace(copy, DTYPES[e.dtype].bytes);
+    tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: new DTYPES[e.dtype].ctor(copy.buffer) };
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * Writes `data` to `path` atomically: a temp file in the same directory is written and fsynced, renamed over
+ * `path`, then the directory is fsynced so the rename itself survives a crash. Readers never see a partial file.
+ */
+export async function atomicWriteFile(path: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : Array.isArray(data) ? data : [data];
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      for (const c of chunks) {
+        let at = 0;
+        while (at < c.length) {
+          const { bytesWritten } = await fh.write(c, at, Math.min(c.length - at, 1 << 30));
+          at += bytesWritten;
+        }
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, NamedTensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  const { header, chunks } = plan(tensors, metadata);
+  await atomicWriteFile(path, [header, ...chunks]);
+}
+
+export async function readSafetensors(
+  path: string,
+): Promise<{ tensors: Record<string, NamedTensor>; metadata: Record<string, string> }> {
+  const bytes = await readFile(path);
+  try {
+    return decodeSafetensors(bytes);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+const SIDECAR_FORMAT = 'engram-ar-checkpoint/1';
+
+function sidecarPath(path: string): string {
+  if (!path.endsWith('.safetensors'))
+    throw new Error(`checkpoint path must end in .safetensors, got ${path}`);
+  return `${path.slice(0, -'.safetensors'.length)}.json`;
+}
+
+/**
+ * Checkpoint = `foo.safetensors` + `foo.json`. The sidecar is written after the tensors and records the
+ * tensors' SHA-256, so a crash between the two writes (new tensors, old sidecar) is detected at load time
+ * instead of silently resuming from a mixed state. Sidecar file: { format, tensorsSha256, sidecar }.
+ */
+export async function saveCheckpoint(
+  path: string,
+  tensors: Record<string, NamedTensor>,
+  sidecar: unknown,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  const side = sidecarPath(path);
+  const { header, chunks } = plan(tensors, metadata);
+  const hash = createHash('sha256');
+  hash.update(header);
+  for (const c of chunks) hash.update(c);
+  const tensorsSha256 = hash.digest('hex');
+  await atomicWriteFile(path, [header, ...chunks]);
+  await atomicWriteFile(
+    side,
+    `${JSON.stringify({ format: SIDECAR_FORMAT, tensorsSha256, sidecar }, null, 1)}\n`,
+  );
+}
+
+export async function loadCheckpoint(path: string): Promise<{
+  tensors: Record<string, NamedTensor>;
+  metadata: Record<string, string>;
+  sidecar: unknown;
+}> {
+  const side = sidecarPath(path);
+  const [bytes, sideText] = await Promise.all([
+    readFile(path).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`checkpoint tensors ${path} cannot be read (${e.code ?? e.message})`);
+    }),
+    readFile(side, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new Error(
+        `checkpoint sidecar ${side} cannot be read (${e.code ?? e.message}); was the save interrupted?`,
+      );
+    }),
+  ]);
+  let parsed: { format?: unknown; tensorsSha256?: unknown; sidecar?: unknown };
+  try {
+    parsed = JSON.parse(sideText);
+  } catch (e) {
+    throw new Error(`checkpoint sidecar ${side} is not valid JSON (${(e as Error).message})`);
+  }
+  if (parsed?.format !== SIDECAR_FORMAT || typeof parsed.tensorsSha256 !== 'string') {
+    throw new Error(
+      `checkpoint sidecar ${side}: expected format "${SIDECAR_FORMAT}" with a tensorsSha256 string`,
+    );
+  }
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== parsed.tensorsSha256) {
+    throw new Error(
+      `checkpoint ${path}: tensors sha256 ${actual} does not match sidecar ${side} (${parsed.tensorsSha256}); the pair is from different saves`,
+    );
+  }
+  let decoded: ReturnType<typeof decodeSafetensors>;
+  try {
+    decoded = decodeSafetensors(bytes);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  return { ...decoded, sidecar: parsed.sidecar };
+}
+
+/** float32 → IEEE binary16 bits, round to nearest even (matches numpy's astype(float16)). */
+export function toFloat16Bits(x: Float32Array): Uint16Array {
+  const out = new Uint16Array(x.length);
+  const u = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const b = u[i]!;
+    const sign = (b >>> 16) & 0x8000;
+    const exp = (b >>> 23) & 0xff;
+    let mant = b & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant !== 0 ? 0x200 | (mant >>> 13) : 0); // NaN stays NaN (quiet), Inf stays Inf
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00; // overflow → Inf
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign; // underflows to ±0 even after rounding
+        continue;
+      }
+      mant |= 0x800000; // implicit bit; result is subnormal
+      const shift = 14 - e;
+      const half = 1 << (shift - 1);
+      const rest = mant & ((1 << shift) - 1);
+      let m = mant >>> shift;
+      if (rest > half || (rest === half && (m & 1) === 1)) m++;
+      out[i] = sign | m; // m may carry into the exponent field: that is the correct smallest normal
+      continue;
+    }
+    let h = (e << 10) | (mant >>> 13);
+    const rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h++; // carry may round up to Inf: correct
+    out[i] = sign | h;
+  }
+  return out;
+}
+
+/** IEEE binary16 bits → float32 (exact). */
+export function fromFloat16Bits(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const b = h[i]!;
+    const sign = b & 0x8000 ? -1 : 1;
+    const exp = (b >>> 10) & 0x1f;
+    const mant = b & 0x3ff;
+    out[i] =
+      exp === 0
+        ? sign * mant * 2 ** -24
+        : exp === 0x1f
+          ? mant
+            ? Number.NaN
+            : sign * Number.POSITIVE_INFINITY
+          : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}

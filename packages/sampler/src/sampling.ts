@@ -37,7 +37,8 @@ export function applyCfg(
   scale: number,
   out: Float32Array = new Float32Array(cond.length),
 ): Float32Array {
-  if (cond.length !== uncond.length) throw new Error(`applyCfg: cond has ${cond.length}, uncond ${uncond.length}`);
+  if (cond.length !== uncond.length)
+    throw new Error(`applyCfg: cond has ${cond.length}, uncond ${uncond.length}`);
   for (let i = 0; i < cond.length; i++) out[i] = uncond[i] + scale * (cond[i] - uncond[i]);
   return out;
 }
@@ -85,7 +86,8 @@ export function candidateDistribution(
   length = logits.length - offset,
 ): { codes: Int32Array; probs: Float64Array } {
   const { temperature, topK, topP } = resolveSampling(opts);
-  if (temperature === 0) return { codes: Int32Array.of(argmax(logits, offset, length)), probs: Float64Array.of(1) };
+  if (temperature === 0)
+    return { codes: Int32Array.of(argmax(logits, offset, length)), probs: Float64Array.of(1) };
   const k = topK > 0 && topK < length ? topK : length;
   const codes = topIndices(logits, offset, length, k);
   const m = logits[offset + codes[0]];

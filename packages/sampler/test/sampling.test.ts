@@ -12,7 +12,10 @@ import {
 
 const logitsArb = (min = 1, max = 40) =>
   fc
-    .array(fc.float({ min: -8, max: 8, noNaN: true, noDefaultInfinity: true }), { minLength: min, maxLength: max })
+    .array(fc.float({ min: -8, max: 8, noNaN: true, noDefaultInfinity: true }), {
+      minLength: min,
+      maxLength: max,
+    })
     .map((a) => Float32Array.from(a));
 
 // Brute-force reference: full sort, softmax at temperature, top-k cut, renormalise, top-p cut.
@@ -55,7 +58,9 @@ describe('sampling', () => {
           const { codes, probs } = candidateDistribution(x, { temperature: t, topK: k, topP: p });
           const ref = reference(x, t, k, p);
           expect(codes.length).toBe(ref.size);
-          codes.forEach((c, i) => expect(probs[i]).toBeCloseTo(ref.get(c) ?? Number.NaN, 10));
+          codes.forEach((c, i) => {
+            expect(probs[i]).toBeCloseTo(ref.get(c) ?? Number.NaN, 10);
+          });
         },
       ),
     );
@@ -87,10 +92,15 @@ describe('sampling', () => {
 
   it('applyCfg is uncond + s·(cond − uncond)', () => {
     fc.assert(
-      fc.property(logitsArb(5, 5), logitsArb(5, 5), fc.double({ min: -2, max: 8, noNaN: true }), (c, u, s) => {
-        const out = applyCfg(c, u, s);
-        for (let i = 0; i < 5; i++) expect(out[i]).toBeCloseTo(u[i] + s * (c[i] - u[i]), 4);
-      }),
+      fc.property(
+        logitsArb(5, 5),
+        logitsArb(5, 5),
+        fc.double({ min: -2, max: 8, noNaN: true }),
+        (c, u, s) => {
+          const out = applyCfg(c, u, s);
+          for (let i = 0; i < 5; i++) expect(out[i]).toBeCloseTo(u[i] + s * (c[i] - u[i]), 4);
+        },
+      ),
     );
     const c = Float32Array.of(1, 2);
     const u = Float32Array.of(3, -1);
@@ -103,7 +113,9 @@ describe('sampling', () => {
     const out = new Float32Array(4);
     logSoftmax(x, 0, 4, out);
     const z = [...x].reduce((a, v) => a + Math.exp(v), 0);
-    out.forEach((v, i) => expect(v).toBeCloseTo(x[i] - Math.log(z), 6));
+    out.forEach((v, i) => {
+      expect(v).toBeCloseTo(x[i] - Math.log(z), 6);
+    });
   });
 
   // Chi-square goodness of fit on a fixed seed: with 7 degrees of freedom the 0.999 quantile is 24.3.

@@ -1,3 +1,4 @@
+export { type DatasetInfo, type DatasetName, listDatasets } from './catalog.js';
 export {
   checkDataset,
   classCounts,
@@ -12,6 +13,22 @@ export {
   subset,
   takeRows,
 } from './dataset.js';
+export {
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DEFAULT_DIR,
+  FASHION_MNIST_FILES,
+  FASHION_MNIST_INSTALL_HINT,
+  type FashionMnistOptions,
+  type FashionMnistStatus,
+  fashionMnistStatus,
+  findIdxFile,
+  IDX_IMAGES_MAGIC,
+  IDX_LABELS_MAGIC,
+  type IdxArray,
+  loadFashionMnist,
+  parseIdx,
+  readIdxFile,
+} from './fashion-mnist.js';
 export { type DatasetSpec, loadDataset } from './load.js';
 export {
   loadMnist,
@@ -22,3 +39,12 @@ export {
   type MnistOptions,
   mnistDigitsDir,
 } from './mnist.js';
+export {
+  encodePng,
+  type GridOptions,
+  type ImageBatch,
+  type ImageGeometry,
+  type RawImage,
+  tileImages,
+  writeGridPng,
+} from './png.js';

@@ -2,6 +2,7 @@
 // names the offending field.
 import { z } from 'zod';
 import type { DatasetSplits } from './dataset.js';
+import { loadFashionMnist } from './fashion-mnist.js';
 import { loadMnist } from './mnist.js';
 
 const seed = z.union([z.number().int(), z.string()]).optional();
@@ -9,6 +10,15 @@ const count = z.number().int().nonnegative().optional();
 
 export const datasetSpecSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('mnist'), seed, testCount: count, trainCount: count }).strict(),
+  z
+    .object({
+      name: z.literal('fashion-mnist'),
+      dir: z.string().optional(),
+      seed,
+      testCount: count,
+      trainCount: count,
+    })
+    .strict(),
 ]);
 
 export type DatasetSpec = z.input<typeof datasetSpecSchema>;
@@ -27,5 +37,7 @@ export async function loadDataset(spec: DatasetSpec): Promise<DatasetSplits> {
   switch (s.name) {
     case 'mnist':
       return loadMnist(s);
+    case 'fashion-mnist':
+      return loadFashionMnist(s);
   }
 }

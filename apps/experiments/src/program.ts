@@ -1,0 +1,13 @@
+// The `engram-ar` command tree. Each command group lives in src/commands/<group>.ts and registers
+// itself here, so later stages (tokenizer, ar, sample, probes, …) add a file and one line.
+import { Command } from 'commander';
+import { registerDatasetsCommands } from './commands/datasets.js';
+
+export function createProgram(): Command {
+  const program = new Command('engram-ar')
+    .description('Engram memory for autoregressive image generation: data, training, sampling, probes')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerDatasetsCommands(program);
+  return program;
+}

@@ -390,6 +390,17 @@ export class GraphBuilder {
     if (steps) ins.push(axes ? '' : this.int64s([], 'axes'), this.int64s(steps, 'steps'));
     return this.op('Slice', ins);
   }
+  /** Runtime shape of x as int64 [rank]. */
+  shape(x: string): string {
+    return this.op('Shape', [x]);
+  }
+  /** Runtime size of one axis of x as an int64 scalar. */
+  dim(x: string, axis: number): string {
+    return this.op('Gather', [this.shape(x), this.scalar(axis, 'int64')], { axis: 0 });
+  }
+  where(cond: string, a: string, b: string): string {
+    return this.op('Where', [cond, a, b]);
+  }
   /** ReduceMean over constant axes (attribute form; opset 17). */
   reduceMean(x: string, axes: number[], keepdims = true): string {
     return this.op('ReduceMean', [x], { axes, keepdims: keepdims ? 1 : 0 });

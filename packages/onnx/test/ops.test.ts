@@ -19,7 +19,9 @@ describe('ops vs TS references', () => {
           const b = new GraphBuilder({ name: 'matmul' });
           const x = b.input('x', 'float32', ['M', k]);
           b.output('y', 'float32', ['M', n], b.matmul(x, b.init('w', w, [k, n])));
-          const s = await createSession(b.toBytes(), { intraOpNumThreads: 1 });
+          const bytes = b.toBytes();
+          await maybeDumpModel(`matmul_${m}x${k}x${n}`, bytes);
+          const s = await createSession(bytes, { intraOpNumThreads: 1 });
           const r = await s.run({ x: tensorF32(a, [m, k]) });
           expect(r.y!.dims).toEqual([m, n]);
           expect(maxAbsDiff(asF32(r.y!), matmulRef(a, w, m, k, n))).toBeLessThan(1e-4);

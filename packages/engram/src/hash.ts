@@ -221,16 +221,19 @@ function gatherKey2D(
   for (let s = 0; s < S; s++) {
     const n = orders[s]!;
     for (let j = 0; j < n; j++) {
-      let id = pad;
+      let q = -1;
       if (spec.kind === '2d') {
         const rr = r + dRow[s * J + j]!;
         const cc = c + dCol[s * J + j]!;
-        if (rr >= 0 && cc >= 0 && cc < W) id = codes[base + rr * W + cc]!;
+        if (rr >= 0 && cc >= 0 && cc < W) q = rr * W + cc;
       } else {
-        const q = p + dCol[s * J + j]!;
-        if (q >= 0) id = codes[base + q]!;
+        q = p + dCol[s * J + j]!;
       }
-      if (id !== pad && !(id >= 0 && id < vocab)) throw badCode(where, id, `cell (${r}, ${c})`, vocab);
+      let id = pad;
+      if (q >= 0) {
+        id = codes[base + q]!;
+        if (!(id >= 0 && id < vocab)) throw badCode(where, id, `index ${q} (keys of position ${p})`, vocab);
+      }
       ids[s * J + j] = id;
     }
     if (spec.classKeyed) ids[s * J + n] = cls;

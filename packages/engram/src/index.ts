@@ -26,3 +26,5 @@ export {
   rowsForNextToken,
   rowsForSequences,
 } from './hash.js';
+export { ADAM_TENSORS, SparseAdam, type SparseAdamOptions, type SparseAdamState } from './sparse-adam.js';
+export { EngramTable, TABLE_TENSOR, type TableInit } from './table.js';

@@ -1,0 +1,220 @@
+// Row-wise lazy Adam for the host table: a step touches only the rows present in the batch.
+//
+// - Duplicates: the same row can appear many times in a batch (many positions share a key, and every
+//   position of a batch is gathered); their gradients are summed before the update, exactly as a dense
+//   gather's gradient would sum them. Dedupe uses an open-addressing hash map sized to the batch, cleared by
+//   walking the touched slots, so a step does O(batch) work and never O(table).
+// - Bias correction: each row keeps its own step count t_r (incremented when the row is touched) and uses
+//   m̂ = m/(1-β1^t_r), v̂ = v/(1-β2^t_r). A row first touched late starts with a properly corrected
+//   update instead of the tiny one a global step count would give (m, v are still zero for it). Rows are
+//   not decayed while untouched ("lazy"), so for a row touched in every step this is exactly dense Adam.
+// - Effective learning rate = lr · lrMultiplier (DeepSeek's Engram used 5× the backbone's lr).
+// - Accumulation is in float64 in the order rows first appear, so results are deterministic and a resumed
+//   run (state() → loadState()) continues bit-identically.
+import type { NamedTensor } from '@engram-ar/tensor/safetensors';
+import type { EngramTable } from './table.js';
+
+export interface SparseAdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  lrMultiplier?: number;
+}
+
+export interface SparseAdamState {
+  /** Per-row step counts. [rows] */
+  t: Int32Array;
+  /** First and second moments. [rows, dHead] */
+  m: Float32Array;
+  v: Float32Array;
+}
+
+export const ADAM_TENSORS = { m: 'engram.adam.m', v: 'engram.adam.v', t: 'engram.adam.t' } as const;
+
+export class SparseAdam {
+  readonly table: EngramTable;
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly lrMultiplier: number;
+  private readonly t: Int32Array;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  // Batch accumulator: map row id → slot (keys -1 = empty), slot → row id, slot gradients [slots, dHead].
+  private keys = new Int32Array(0);
+  private vals = new Int32Array(0);
+  private uniq = new Int32Array(0);
+  private acc = new Float64Array(0);
+  private count = 0;
+
+  constructor(table: EngramTable, opts: SparseAdamOptions) {
+    this.table = table;
+    this.lr = opts.lr;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.eps = opts.eps ?? 1e-8;
+    this.lrMultiplier = opts.lrMultiplier ?? 1;
+    // A frozen table is never updated, so it needs no optimiser state.
+    const n = table.frozen ? 0 : table.rows;
+    this.t = new Int32Array(n);
+    this.m = new Float32Array(n * table.dHead);
+    this.v = new Float32Array(n * table.dHead);
+    this.grow(1024);
+  }
+
+  /** Rows currently accumulated (distinct). */
+  get pending(): number {
+    return this.count;
+  }
+
+  private grow(slots: number): void {
+    const cap = 1 << Math.ceil(Math.log2(Math.max(16, slots * 2)));
+    const oldUniq = this.uniq.subarray(0, this.count);
+    const oldAcc = this.acc;
+    this.keys = new Int32Array(cap).fill(-1);
+    this.vals = new Int32Array(cap);
+    this.uniq = new Int32Array(cap >> 1);
+    this.acc = new Float64Array((cap >> 1) * this.table.dHead);
+    this.acc.set(oldAcc.subarray(0, this.count * this.table.dHead));
+    const mask = cap - 1;
+    for (let i = 0; i < oldUniq.length; i++) {
+      const r = oldUniq[i]!;
+      let h = Math.imul(r, 0x9e3779b1) & mask;
+      while (this.keys[h] !== -1) h = (h + 1) & mask;
+      this.keys[h] = r;
+      this.vals[h] = i;
+      this.uniq[i] = r;
+    }
+  }
+
+  /**
+   * Adds scale · grads to the pending gradient of each row (duplicates sum).
+   * rowIds: Int32Array [n]; grads: Float32Array [n, dHead] (d loss / d gathered rows).
+   */
+  accumulate(rowIds: Int32Array, grads: Float32Array, scale = 1): void {
+    const D = this.table.dHead;
+    const n = rowIds.length;
+    if (grads.length !== n * D)
+      throw new Error(`SparseAdam.accumulate: grads has ${grads.length} floats, needs ${n * D}`);
+    if (this.table.frozen) return;
+    const rows = this.table.rows;
+    for (let i = 0; i < n; i++) {
+      const r = rowIds[i]!;
+      if (!(r >= 0 && r < rows))
+        throw new RangeError(`SparseAdam.accumulate: row id ${r} outside [0, ${rows})`);
+      if (this.count >= this.uniq.length) this.grow(this.count + 1);
+      const mask = this.keys.length - 1;
+      let h = Math.imul(r, 0x9e3779b1) & mask;
+      let slot = -1;
+      for (;;) {
+        const k = this.keys[h]!;
+        if (k === r) {
+          slot = this.vals[h]!;
+          break;
+        }
+        if (k === -1) {
+          slot = this.count++;
+          this.keys[h] = r;
+          this.vals[h] = slot;
+          this.uniq[slot] = r;
+          this.acc.fill(0, slot * D, slot * D + D);
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+      const a = slot * D;
+      const g = i * D;
+      for (let d = 0; d < D; d++) this.acc[a + d]! += scale * grads[g + d]!;
+    }
+  }
+
+  /** Sum of squares of the pending (deduplicated) gradient, e.g. for global-norm clipping. */
+  pendingNormSq(): number {
+    let s = 0;
+    const end = this.count * this.table.dHead;
+    for (let i = 0; i < end; i++) s += this.acc[i]! * this.acc[i]!;
+    return s;
+  }
+
+  /** Applies the pending gradient to the touched rows and clears it; returns the number of rows updated. */
+  apply(lr = this.lr): number {
+    const D = this.table.dHead;
+    const touched = this.count;
+    const { beta1: b1, beta2: b2, eps } = this;
+    const step = lr * this.lrMultiplier;
+    const w = this.table.data;
+    const mask = this.keys.length - 1;
+    for (let i = 0; i < touched; i++) {
+      const r = this.uniq[i]!;
+      const t = this.t[r]! + 1;
+      this.t[r] = t;
+      const c1 = 1 - b1 ** t;
+      const c2 = 1 - b2 ** t;
+      const base = r * D;
+      const a = i * D;
+      for (let d = 0; d < D; d++) {
+        const g = this.acc[a + d]!;
+        const m = b1 * this.m[base + d]! + (1 - b1) * g;
+        const v = b2 * this.v[base + d]! + (1 - b2) * g * g;
+        this.m[base + d] = m;
+        this.v[base + d] = v;
+        w[base + d]! -= (step * (m / c1)) / (Math.sqrt(v / c2) + eps);
+      }
+      // Clear this row's map entry (walk its probe chain) so the next batch starts empty in O(touched).
+      let h = Math.imul(r, 0x9e3779b1) & mask;
+      while (this.keys[h] !== r) h = (h + 1) & mask;
+      this.keys[h] = -1;
+    }
+    // Removing keys mid-chain would break lookups, but all keys of this batch are removed, so the map is empty.
+    this.count = 0;
+    return touched;
+  }
+
+  /** accumulate + apply. */
+  step(rowIds: Int32Array, grads: Float32Array, lr = this.lr): number {
+    this.accumulate(rowIds, grads);
+    return this.apply(lr);
+  }
+
+  /** Copies of the optimiser state (exact resume). */
+  state(): SparseAdamState {
+    return { t: this.t.slice(), m: this.m.slice(), v: this.v.slice() };
+  }
+
+  loadState(s: SparseAdamState): void {
+    if (s.t.length !== this.t.length || s.m.length !== this.m.length || s.v.length !== this.v.length) {
+      throw new Error(
+        `SparseAdam.loadState: state sizes t=${s.t.length}, m=${s.m.length}, v=${s.v.length} do not match the table (t=${this.t.length}, m=${this.m.length})`,
+      );
+    }
+    this.t.set(s.t);
+    this.m.set(s.m);
+    this.v.set(s.v);
+  }
+
+  /** Checkpoint tensors (shares memory; no copy): engram.adam.{m,v} F32 [rows, dHead], engram.adam.t I32 [rows]. */
+  toTensors(): Record<string, NamedTensor> {
+    const D = this.table.dHead;
+    const rows = this.t.length;
+    return {
+      [ADAM_TENSORS.m]: { dtype: 'F32', shape: [rows, D], data: this.m },
+      [ADAM_TENSORS.v]: { dtype: 'F32', shape: [rows, D], data: this.v },
+      [ADAM_TENSORS.t]: { dtype: 'I32', shape: [rows], data: this.t },
+    };
+  }
+
+  loadTensors(tensors: Record<string, NamedTensor>): void {
+    const get = <T>(name: string, dtype: string): T => {
+      const x = tensors[name];
+      if (!x || x.dtype !== dtype) throw new Error(`SparseAdam: tensor '${name}' (${dtype}) missing`);
+      return x.data as T;
+    };
+    this.loadState({
+      m: get<Float32Array>(ADAM_TENSORS.m, 'F32'),
+      v: get<Float32Array>(ADAM_TENSORS.v, 'F32'),
+      t: get<Int32Array>(ADAM_TENSORS.t, 'I32'),
+    });
+  }
+}

@@ -442,6 +442,60 @@ export class GraphBuilder {
     return { output: output!, sum: sum! };
   }
 
+  /**
+   * com.microsoft MultiHeadAttention. q, k, v are [B, T, N·H] (heads are contiguous H-wide
+   * chunks of the hidden axis); the cache is [B, N, P, H] and present is [B, N, P+T, H].
+   * `unidirectional` applies the causal mask with the query rows aligned to the end of the keys,
+   * which is what prefill (P = 0) and decode (T = 1) with a cache need. Empty past (P = 0) works.
+   */
+  multiHeadAttention(
+    q: string,
+    k: string,
+    v: string,
+    opts: {
+      numHeads: number;
+      pastKey?: string;
+      pastValue?: string;
+      unidirectional?: boolean;
+      /** Defaults to 1/sqrt(H). */
+      scale?: number;
+    },
+  ): { output: string; presentKey: string | null; presentValue: string | null } {
+    const withCache = opts.pastKey !== undefined;
+    if (withCache !== (opts.pastValue !== undefined))
+      throw new Error('multiHeadAttention: give both pastKey and pastValue');
+    const attrs: Record<string, AttrValue> = { num_heads: opts.numHeads };
+    if (opts.unidirectional) attrs.unidirectional = 1;
+    if (opts.scale !== undefined) attrs.scale = float(opts.scale);
+    // ORT input order: query, key, value, bias, key_padding_mask, attention_bias, past_key, past_value.
+    const inputs = withCache ? [q, k, v, '', '', '', opts.pastKey!, opts.pastValue!] : [q, k, v];
+    const [output, presentKey, presentValue] = this.contrib('MultiHeadAttention', inputs, attrs, {
+      outputs: withCache ? 3 : 1,
+    });
+    return { output: output!, presentKey: presentKey ?? null, presentValue: presentValue ?? null };
+  }
+
+  /**
+   * com.microsoft RotaryEmbedding on x [B, T, N·H] (or [B, N, T, H]): each head's first
+   * rotaryDim channels are rotated by angle cos/sinCache[position] ([maxPos, rotaryDim/2]).
+   * interleaved = false pairs channel i with i + rotaryDim/2 (GPT-NeoX "rotate half"), true pairs
+   * 2i with 2i+1 (GPT-J). positionIds is int64 [B, T], or [1] holding the first position.
+   */
+  rotaryEmbedding(
+    x: string,
+    positionIds: string,
+    cosCache: string,
+    sinCache: string,
+    opts: { numHeads: number; interleaved?: boolean; rotaryDim?: number },
+  ): string {
+    const attrs: Record<string, AttrValue> = {
+      num_heads: opts.numHeads,
+      interleaved: opts.interleaved ? 1 : 0,
+    };
+    if (opts.rotaryDim !== undefined) attrs.rotary_embedding_dim = opts.rotaryDim;
+    return this.contrib('RotaryEmbedding', [x, positionIds, cosCache, sinCache], attrs)[0]!;
+  }
+
   /** A float32 scalar initialiser (rank 0). */
   scalar(value: number, type: 'float32' | 'int64' = 'float32'): string {
     if (type === 'int64') return this.constant(BigInt64Array.of(BigInt(value)), [], { hint: 'scalar' });

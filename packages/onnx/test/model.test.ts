@@ -1,6 +1,6 @@
 // Model-level features: metadata_props and opset imports survive a decode with onnx-proto,
 // external data files load in ORT from a path, and builder misuse fails with named errors.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@engram-ar/tensor/rng';
@@ -121,7 +121,6 @@ describe('external data', () => {
     b.init('unused_but_big', second, [300]);
     const dataPath = join(dir, 'tb.onnx.bin');
     const bytes = b.toBytes({ externalData: { path: dataPath, thresholdBytes: 1000, align: 4096 } });
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dir, 'tb.onnx'), bytes);
     const inits = onnx.ModelProto.decode(bytes).graph!.initializer!;
     const offsets = inits

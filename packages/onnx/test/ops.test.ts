@@ -1,5 +1,9 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Rng } from '@engram-ar/tensor/rng';
 import fc from 'fast-check';
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { asF32, createSession, GraphBuilder, maybeDumpModel, tensorF32, tensorI64 } from '../src/index.js';
 import { layerNormRef, matmulRef, maxAbsDiff, randn, rmsNormRef, softmaxRef } from './reference.js';
@@ -184,5 +188,25 @@ describe('ops vs TS references', () => {
         Array.from(x, (v) => v / (1 + Math.exp(-v))),
       ),
     ).toBeLessThan(1e-6);
+  });
+});
+
+describe('ORT graph optimisation', () => {
+  it('fuses the decomposed RMSNorm into SimplifiedLayerNormalization (so the decomposition costs nothing)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'engram-onnx-fuse-'));
+    const d = 16;
+    const b = new GraphBuilder({ name: 'rms_fuse' });
+    const x = b.input('x', 'float32', ['B', 'T', d]);
+    b.output(
+      'y',
+      'float32',
+      ['B', 'T', d],
+      b.rmsNorm(x, b.init('g', new Float32Array(d).fill(1), [d]), 1e-6),
+    );
+    const optimized = join(dir, 'opt.onnx');
+    await createSession(b.toBytes(), { optimizedModelFilePath: optimized });
+    const ops = onnxProto.onnx.ModelProto.decode(await readFile(optimized)).graph!.node!.map((n) => n.opType);
+    await rm(dir, { recursive: true, force: true });
+    expect(ops).toEqual(['SimplifiedLayerNormalization']);
   });
 });

@@ -87,3 +87,70 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
+
+/** cos/sin tables [maxPos, rotaryDim/2] with theta(p, i) = p * base^(-2i / rotaryDim). */
+export function ropeCaches(maxPos: number, rotaryDim: number, base = 10000) {
+  const half = rotaryDim / 2;
+  const cos = new Float32Array(maxPos * half);
+  const sin = new Float32Array(maxPos * half);
+  for (let p = 0; p < maxPos; p++) {
+    for (let i = 0; i < half; i++) {
+      const theta = p * base ** ((-2 * i) / rotaryDim);
+      cos[p * half + i] = Math.cos(theta);
+      sin[p * half + i] = Math.sin(theta);
+    }
+  }
+  return { cos, sin };
+}
+
+/**
+ * RoPE on x [B, T, N·H] at positions pos [B·T]: per head, the first rotaryDim channels are
+ * rotated pairwise (i, i + rotaryDim/2), or (2i, 2i+1) when interleaved.
+ */
+export function ropeRef(
+  x: Float32Array,
+  pos: ArrayLike<number>,
+  n: number,
+  h: number,
+  rotaryDim: number,
+  caches: { cos: Float32Array; sin: Float32Array },
+  interleaved: boolean,
+): Float32Array {
+  const out = Float32Array.from(x);
+  const half = rotaryDim / 2;
+  for (let row = 0; row < pos.length; row++) {
+    for (let head = 0; head < n; head++) {
+      const base = row * n * h + head * h;
+      for (let i = 0; i < half; i++) {
+        const c = caches.cos[pos[row]! * half + i]!;
+        const s = caches.sin[pos[row]! * half + i]!;
+        const [a, b] = interleaved ? [base + 2 * i, base + 2 * i + 1] : [base + i, base + i + half];
+        out[a] = x[a]! * c - x[b]! * s;
+        out[b] = x[b]! * c + x[a]! * s;
+      }
+    }
+  }
+  return out;
+}
+
+/** Causal multi-head attention for one sequence, q/k/v [T, N·H] → [T, N·H]. */
+export function multiHeadCausalRef(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  t: number,
+  n: number,
+  h: number,
+) {
+  const out = new Float32Array(t * n * h);
+  const pick = (x: Float32Array, head: number) => {
+    const r = new Float32Array(t * h);
+    for (let i = 0; i < t; i++) r.set(x.subarray(i * n * h + head * h, i * n * h + (head + 1) * h), i * h);
+    return r;
+  };
+  for (let head = 0; head < n; head++) {
+    const o = causalAttentionRef(pick(q, head), pick(k, head), pick(v, head), t, h);
+    for (let i = 0; i < t; i++) out.set(o.subarray(i * h, (i + 1) * h), i * n * h + head * h);
+  }
+  return out;
+}

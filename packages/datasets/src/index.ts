@@ -29,6 +29,7 @@ export {
   parseIdx,
   readIdxFile,
 } from './fashion-mnist.js';
+export { decodeImageFile, FOLDER_IMAGE_EXTENSIONS, type FolderOptions, loadFolder } from './folder.js';
 export { type DatasetSpec, loadDataset } from './load.js';
 export {
   loadMnist,
@@ -48,3 +49,15 @@ export {
   tileImages,
   writeGridPng,
 } from './png.js';
+export {
+  type CodeGridDataset,
+  makeRuleTextures,
+  parseRuleTextureConfig,
+  type ResolvedRuleTextureConfig,
+  type RuleTextureConfig,
+  type RuleTextures,
+  renderCodes,
+  ruleAgreement,
+  ruleIndex,
+  ruleTextureConfigSchema,
+} from './rule-textures.js';

@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import type { DatasetSplits } from './dataset.js';
 import { loadFashionMnist } from './fashion-mnist.js';
+import { loadFolder } from './folder.js';
 import { loadMnist } from './mnist.js';
+import { makeRuleTextures, ruleTextureConfigSchema } from './rule-textures.js';
 
 const seed = z.union([z.number().int(), z.string()]).optional();
 const count = z.number().int().nonnegative().optional();
@@ -19,6 +21,23 @@ export const datasetSpecSchema = z.discriminatedUnion('name', [
       trainCount: count,
     })
     .strict(),
+  z
+    .object({
+      name: z.literal('folder'),
+      dir: z.string(),
+      size: z
+        .union([
+          z.number().int().positive(),
+          z.tuple([z.number().int().positive(), z.number().int().positive()]),
+        ])
+        .optional(),
+      channels: z.union([z.literal(1), z.literal(3)]).optional(),
+      testDir: z.string().optional(),
+      testCount: count,
+      seed,
+    })
+    .strict(),
+  ruleTextureConfigSchema.extend({ name: z.literal('rule-textures') }).strict(),
 ]);
 
 export type DatasetSpec = z.input<typeof datasetSpecSchema>;
@@ -39,5 +58,12 @@ export async function loadDataset(spec: DatasetSpec): Promise<DatasetSplits> {
       return loadMnist(s);
     case 'fashion-mnist':
       return loadFashionMnist(s);
+    case 'folder':
+      return loadFolder(s);
+    case 'rule-textures': {
+      const { name: _, ...cfg } = s;
+      const t = makeRuleTextures(cfg);
+      return { train: t.train.rendered, test: t.test.rendered };
+    }
   }
 }

@@ -27,3 +27,4 @@ export {
   tensorI32,
   tensorI64,
 } from './session.js';
+export { type MatmulThroughputOptions, matmulGflops } from './throughput.js';

@@ -13,7 +13,7 @@ const u32 = z.number().int().min(0).max(0xffffffff);
 /** Mirrors @engram-ar/engram's HashSpecJSON; the sampler re-derives the spec and checks it matches. */
 export const HashSpecJsonSchema = z.object({
   seed: z.union([z.number(), z.string()]),
-  stencils: z.union([z.array(z.array(z.enum(['L', 'U', 'UL', 'UR']))), z.array(z.array(pos))]),
+  stencils: z.array(z.union([z.array(z.enum(['L', 'U', 'UL', 'UR'])), z.array(pos)])),
   layers: z.array(nat).min(1),
   heads: pos,
   vocab: pos,

@@ -9,8 +9,11 @@
 // Token layout: input_ids < vocab are codes, classTokenOffset + c is class c (null class included);
 // the graph stacks tok_emb and cls_emb into one embedding matrix. position_ids are sequence
 // positions (0 = class token, t = code t-1), used only to gather the RoPE tables.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { float, GraphBuilder } from '@engram-ar/onnx';
-import { type ModelManifest, stepIoNames } from './manifest.js';
+import { atomicWriteFile } from '@engram-ar/tensor/safetensors';
+import { type ModelManifest, parseManifest, stepIoNames } from './manifest.js';
 
 export interface HostTensor {
   shape: number[];
@@ -191,6 +194,30 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
     throw new Error('manifest.io: does not list the step graph I/O names (use stepIoNames)');
   g.metadata('engram_ar.format', m.format);
   return g;
+}
+
+/** Initialisers at least this large go to external data (ONNX protobufs stop at 2 GiB). */
+export const EXTERNAL_DATA_THRESHOLD = 2 ** 30;
+
+/**
+ * Writes `dir/<manifest.onnx>` and `dir/model.json` (atomically). Initialisers of at least
+ * `externalDataThreshold` bytes (default 1 GiB; in practice the Engram table) go to
+ * `<onnx>.data` beside the model, recorded as manifest.externalData.
+ */
+export async function writeStepModel(
+  dir: string,
+  opts: StepGraphOptions & { externalDataThreshold?: number },
+): Promise<ModelManifest> {
+  const threshold = opts.externalDataThreshold ?? EXTERNAL_DATA_THRESHOLD;
+  const g = buildStepGraph(opts);
+  const location = `${opts.manifest.onnx}.data`;
+  const { model, data } = g.encode({ externalData: { thresholdBytes: threshold, location } });
+  const manifest = parseManifest({ ...opts.manifest, externalData: data ? location : undefined });
+  await mkdir(dir, { recursive: true });
+  if (data) await atomicWriteFile(join(dir, location), data);
+  await atomicWriteFile(join(dir, manifest.onnx), model);
+  await atomicWriteFile(join(dir, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
 }
 
 /** [D, a] and [D, b] side by side → [D, a + b]. */

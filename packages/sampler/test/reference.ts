@@ -1,6 +1,7 @@
 // A second, deliberately naive implementation of the step model in float64 loops, straight from
 // DESIGN.md §1 and ar-backbone's model.ts comments: full recompute over a whole sequence, no cache.
 // Tests compare the ONNX graph against it; it also builds random models and their manifests.
+import { buildHashSpec, type EngramConfigInput, hashSpecToJSON } from '@engram-ar/engram';
 import { Rng } from '@engram-ar/tensor/rng';
 import { MANIFEST_FORMAT, type ModelManifest, stepIoNames } from '../src/manifest.js';
 import type { RopeTables, StepWeights } from '../src/step-graph.js';
@@ -14,14 +15,8 @@ export interface TinySpec {
   nHead: number;
   dim: number;
   mlpHidden: number;
-  /** Engram at these layers with S·K rows per layer, table rows and row width; conv optional. */
-  engram?: {
-    layers: number[];
-    rowsPerLayer: number;
-    tableRows: number;
-    dHead: number;
-    conv?: { kernel: number; dilation: number };
-  };
+  /** Engram config (vocab is filled in); `conv` as the manifest's { kernel, dilation }. */
+  engram?: Omit<EngramConfigInput, 'vocab' | 'conv'> & { conv?: { kernel: number; dilation: number } };
   seed: number;
 }
 
@@ -47,6 +42,15 @@ export function tinyModel(s: TinySpec): TinyModel {
     for (let i = 0; i < D; i++) data[i] = 1 + 0.2 * r.normal();
     weights[name] = { shape: [D], data };
   };
+  const spec = s.engram
+    ? buildHashSpec({
+        ...s.engram,
+        vocab: s.vocab,
+        conv: s.engram.conv ? { enabled: true, ...s.engram.conv } : undefined,
+      })
+    : null;
+  const rowsPerLayer = spec ? spec.numStencils * spec.heads : 0;
+  const dHead = spec?.config.dHead ?? 0;
   rand('tok_emb', [s.vocab, D], 1);
   rand('cls_emb', [s.numClasses + 1, D], 1);
   for (let i = 0; i < s.nLayer; i++) {
@@ -58,7 +62,7 @@ export function tinyModel(s: TinySpec): TinyModel {
     rand(`${p}.w3`, [D, s.mlpHidden], 0.3);
     rand(`${p}.w2`, [s.mlpHidden, D], 0.3);
     if (s.engram?.layers.includes(i)) {
-      const E = s.engram.rowsPerLayer * s.engram.dHead;
+      const E = rowsPerLayer * dHead;
       rand(`${p}.engram.w_k`, [E, D], 0.3);
       rand(`${p}.engram.w_v`, [E, D], 0.3);
       gain(`${p}.engram.norm_h`);
@@ -71,38 +75,22 @@ export function tinyModel(s: TinySpec): TinyModel {
   }
   gain('norm_f');
   rand('head', [D, s.vocab], 0.5);
-  const table = s.engram
-    ? rng.split('table').fillNormal(new Float32Array(s.engram.tableRows * s.engram.dHead))
-    : undefined;
+  const table = spec ? rng.split('table').fillNormal(new Float32Array(spec.totalRows * dHead)) : undefined;
   const H = s.nHead;
   const Dh = D / H;
   const maxSeq = s.height * s.width;
   const rope = ropeTables2D(s.height, s.width, H, Dh);
-  const e = s.engram;
   const base = {
     nLayer: s.nLayer,
-    engram: e
+    engram: spec
       ? {
-          config: {},
-          hash: {
-            seed: 0,
-            stencils: [['L', 'U'] as ('L' | 'U' | 'UL' | 'UR')[]],
-            layers: e.layers,
-            heads: e.rowsPerLayer,
-            vocab: s.vocab,
-            pad: s.vocab,
-            classKeyed: false,
-            tableRows: 1,
-            totalRows: e.tableRows,
-            multipliers: [],
-            primes: [],
-            offsets: [],
-          },
-          layers: e.layers,
-          rowsPerLayer: e.rowsPerLayer,
-          dHead: e.dHead,
-          tableRows: e.tableRows,
-          conv: e.conv ?? null,
+          config: spec.config as unknown as Record<string, unknown>,
+          hash: hashSpecToJSON(spec),
+          layers: spec.config.layers,
+          rowsPerLayer,
+          dHead,
+          tableRows: spec.totalRows,
+          conv: s.engram?.conv ?? null,
         }
       : null,
   };

@@ -109,12 +109,23 @@ const base: TinySpec = {
 
 const cases: [string, TinySpec, number[]][] = [
   ['baseline', base, []],
-  ['engram', { ...base, engram: { layers: [0, 1], rowsPerLayer: 3, tableRows: 50, dHead: 4 } }, [-1, -1]],
+  [
+    'engram',
+    { ...base, engram: { layers: [0, 1], stencils: [['L', 'U']], heads: 3, tableRows: 13, dHead: 4 } },
+    [-1, -1],
+  ],
   [
     'engram + conv, clamped layer 1',
     {
       ...base,
-      engram: { layers: [1], rowsPerLayer: 2, tableRows: 40, dHead: 3, conv: { kernel: 4, dilation: 2 } },
+      engram: {
+        layers: [1],
+        stencils: [['L'], ['U', 'UL']],
+        heads: 1,
+        tableRows: 17,
+        dHead: 3,
+        conv: { kernel: 4, dilation: 2 },
+      },
     },
     [0.1],
   ],

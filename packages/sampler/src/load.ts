@@ -1,0 +1,48 @@
+// Opening an exported model: validate model.json, rebuild the Engram hash from its config and check
+// it bit-for-bit against the constants the table was trained with, then open the ORT session.
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { buildHashSpec, checkHashSpec, type HashSpec, type HashSpecJSON } from '@engram-ar/engram';
+import { createSession, type Session, type SessionOptions } from '@engram-ar/onnx';
+import { type ModelManifest, readManifest } from './manifest.js';
+
+export interface LoadedModel {
+  manifest: ModelManifest;
+  session: Session;
+  /** The Engram hash (null for the baseline). */
+  hash: HashSpec | null;
+  /** Directory holding model.json and the .onnx. */
+  dir: string;
+}
+
+/** Rebuilds the hash of a manifest and throws if it differs from the recorded constants. */
+export function manifestHash(m: ModelManifest): HashSpec | null {
+  if (!m.engram) return null;
+  const spec = buildHashSpec(m.engram.config);
+  checkHashSpec(spec, m.engram.hash as HashSpecJSON);
+  return spec;
+}
+
+/** Opens `dir/model.json` (or a model.json path) and its ONNX graph. */
+export async function loadModel(dirOrManifest: string, opts: SessionOptions = {}): Promise<LoadedModel> {
+  const isDir = (await stat(dirOrManifest)).isDirectory();
+  const manifestPath = isDir ? join(dirOrManifest, 'model.json') : dirOrManifest;
+  const dir = dirname(manifestPath);
+  const manifest = await readManifest(manifestPath);
+  const hash = manifestHash(manifest);
+  const session = await createSession(join(dir, manifest.onnx), opts);
+  const missing = manifest.io.inputs.filter((n) => !session.inputNames.includes(n));
+  if (missing.length)
+    throw new Error(`${manifest.onnx}: graph lacks inputs listed in model.json io: ${missing}`);
+  return { manifest, session, hash, dir };
+}
+
+/** A model given as a directory (loaded here, released by the caller's `release`) or already loaded. */
+export async function resolveModel(
+  model: string | LoadedModel,
+  opts?: SessionOptions,
+): Promise<{ model: LoadedModel; release: () => Promise<void> }> {
+  if (typeof model !== 'string') return { model, release: async () => {} };
+  const loaded = await loadModel(model, opts);
+  return { model: loaded, release: () => loaded.session.release() };
+}

@@ -24,9 +24,9 @@ export interface HostTensor {
  * Weights with the backbone's flat names (linear weights stored [in, out], y = x @ W):
  * tok_emb [V, D], cls_emb [C+1, D]; per block i: blocks.i.{attn_norm, mlp_norm} [D],
  * blocks.i.{wq, wk, wv, wo} [D, D], blocks.i.{w1, w3} [D, Hm], blocks.i.w2 [Hm, D];
- * norm_f [D], head [D, V]. Engram layer l adds blocks.l.engram.{w_k, w_v} [S·K·dHead, D],
- * blocks.l.engram.{norm_h, norm_k} [D] and, with a conv, blocks.l.engram.conv_norm [D] and
- * blocks.l.engram.conv_w [kernel, D] (tap 0 multiplies the oldest input).
+ * norm_f [D], head [D, V]. Engram at backbone layer l adds (engram's fusionParamNames(l))
+ * engram.l.{w_k, w_v} [S·K·dHead, D], engram.l.{norm_h, norm_k} [D] and, with a conv,
+ * engram.l.conv.weight [kernel, D] (tap kernel-1 multiplies the newest input) and engram.l.conv.norm [D].
  */
 export type StepWeights = Record<string, HostTensor>;
 
@@ -47,6 +47,8 @@ export interface StepGraphOptions {
   weights: StepWeights;
   rope: RopeTables;
   normEps: number;
+  /** RMSNorm epsilon inside the Engram fusion (engram's FUSION_RMS_EPS); default 1e-6. */
+  engramNormEps?: number;
   /** Engram table [tableRows, dHead] (required when manifest.engram is set). */
   table?: Float32Array;
   /** Attention lowering; defaults to manifest.attention. */
@@ -131,8 +133,8 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
         dHead: m.engram!.dHead,
         tableRows: m.engram!.tableRows,
         table: i === m.engram!.layers[0] ? opts.table : undefined,
-        w: (n, s) => w(`${p}.engram.${n}`, s),
-        normEps,
+        w: (n, s) => w(`engram.${i}.${n}`, s),
+        normEps: opts.engramNormEps ?? 1e-6,
         conv,
         convState: convStates[li],
       });
@@ -314,9 +316,9 @@ function engramBlock(
   let convOut: string | null = null;
   if (a.conv && a.convState) {
     const { kernel, dilation } = a.conv;
-    const n = g.rmsNorm(y, g.init(`${p}.conv_norm`, a.w('conv_norm', [D]), [D]), a.normEps);
+    const n = g.rmsNorm(y, g.init(`${p}.conv_norm`, a.w('conv.norm', [D]), [D]), a.normEps);
     const full = g.concat([a.convState, n], 1); // [B, (k-1)d + T, D]
-    const cw = a.w('conv_w', [kernel, D]);
+    const cw = a.w('conv.weight', [kernel, D]);
     // Depthwise Conv wants [D, 1, kernel]; our weight is [kernel, D].
     const dw = new Float32Array(D * kernel);
     for (let j = 0; j < kernel; j++) for (let d = 0; d < D; d++) dw[d * kernel + j] = cw[j * D + d]!;

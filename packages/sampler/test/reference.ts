@@ -26,6 +26,7 @@ export interface TinyModel {
   rope: RopeTables;
   table?: Float32Array;
   normEps: number;
+  engramNormEps: number;
 }
 
 export function tinyModel(s: TinySpec): TinyModel {
@@ -63,13 +64,13 @@ export function tinyModel(s: TinySpec): TinyModel {
     rand(`${p}.w2`, [s.mlpHidden, D], 0.3);
     if (s.engram?.layers.includes(i)) {
       const E = rowsPerLayer * dHead;
-      rand(`${p}.engram.w_k`, [E, D], 0.3);
-      rand(`${p}.engram.w_v`, [E, D], 0.3);
-      gain(`${p}.engram.norm_h`);
-      gain(`${p}.engram.norm_k`);
+      rand(`engram.${i}.w_k`, [E, D], 0.3);
+      rand(`engram.${i}.w_v`, [E, D], 0.3);
+      gain(`engram.${i}.norm_h`);
+      gain(`engram.${i}.norm_k`);
       if (s.engram.conv) {
-        gain(`${p}.engram.conv_norm`);
-        rand(`${p}.engram.conv_w`, [s.engram.conv.kernel, D], 0.3);
+        gain(`engram.${i}.conv.norm`);
+        rand(`engram.${i}.conv.weight`, [s.engram.conv.kernel, D], 0.3);
       }
     }
   }
@@ -112,7 +113,7 @@ export function tinyModel(s: TinySpec): TinyModel {
     meta: {},
     ...base,
   };
-  return { manifest, weights, rope, table, normEps: 1e-5 };
+  return { manifest, weights, rope, table, normEps: 1e-5, engramNormEps: 1e-6 };
 }
 
 /** The backbone's 2D rotate-half RoPE tables, recomputed independently (class token unrotated). */
@@ -167,10 +168,10 @@ export function referenceForward(
     for (let i = 0; i < nin; i++) for (let o = 0; o < nout; o++) y[o] += x[i]! * w[i * nout + o]!;
     return y;
   };
-  const rms = (x: Float64Array, gw: Float32Array) => {
+  const rms = (x: Float64Array, gw: Float32Array, eps = normEps) => {
     let s = 0;
     for (const v of x) s += v * v;
-    const r = 1 / Math.sqrt(s / x.length + normEps);
+    const r = 1 / Math.sqrt(s / x.length + eps);
     return x.map((v, i) => v * r * gw[i]!);
   };
   const ropeAt = (x: Float64Array, t: number) => {
@@ -210,10 +211,10 @@ export function referenceForward(
             const row = inp.rows![((b * T + t) * Le + li) * SK + r]!;
             for (let d = 0; d < e.dHead; d++) ev[r * e.dHead + d] = model.table![row * e.dHead + d]!;
           }
-          const k = matvec(ev, W(`${p}.engram.w_k`), E, D);
-          const v = matvec(ev, W(`${p}.engram.w_v`), E, D);
-          const hn = rms(h[t]!, W(`${p}.engram.norm_h`));
-          const kn = rms(k, W(`${p}.engram.norm_k`));
+          const k = matvec(ev, W(`engram.${i}.w_k`), E, D);
+          const v = matvec(ev, W(`engram.${i}.w_v`), E, D);
+          const hn = rms(h[t]!, W(`engram.${i}.norm_h`), model.engramNormEps);
+          const kn = rms(k, W(`engram.${i}.norm_k`), model.engramNormEps);
           let g = 0;
           for (let d = 0; d < D; d++) g += hn[d]! * kn[d]!;
           g /= Math.sqrt(D);
@@ -225,8 +226,8 @@ export function referenceForward(
         }
         if (e.conv) {
           const { kernel, dilation } = e.conv;
-          const cw = W(`${p}.engram.conv_w`);
-          const normed = ys.map((y) => rms(y, W(`${p}.engram.conv_norm`)));
+          const cw = W(`engram.${i}.conv.weight`);
+          const normed = ys.map((y) => rms(y, W(`engram.${i}.conv.norm`), model.engramNormEps));
           for (let t = 0; t < T; t++) {
             for (let d = 0; d < D; d++) {
               let acc = 0;

@@ -46,7 +46,11 @@ function parseSpec(spec: unknown) {
   const r = datasetSpecSchema.safeParse(spec);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new Error(`loadDataset: spec.${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const path = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])];
+    const name = (spec as { name?: unknown } | null)?.name;
+    const message =
+      issue.code === 'unrecognized_keys' ? `not a field of the '${String(name)}' spec` : issue.message;
+    throw new Error(`loadDataset: spec.${path.join('.') || '(root)'}: ${message}`);
   }
   return r.data;
 }

@@ -110,5 +110,9 @@ describe('mnist', () => {
 
   it('rejects a bad spec naming the field', async () => {
     await expect(loadDataset({ name: 'mnist', testCount: -1 })).rejects.toThrow(/spec\.testCount/);
+    await expect(loadDataset({ name: 'mnist', dir: '/x' } as never)).rejects.toThrow(
+      "spec.dir: not a field of the 'mnist' spec",
+    );
+    await expect(loadDataset({ name: 'cifar' } as never)).rejects.toThrow(/spec\.name/);
   });
 });

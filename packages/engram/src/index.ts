@@ -14,6 +14,13 @@ export {
   Stencil2DSchema,
 } from './config.js';
 export {
+  FUSION_RMS_EPS,
+  type FusionShape,
+  type FusionWeights,
+  fusionReference,
+  GATE_SQRT_FLOOR,
+} from './fusion-reference.js';
+export {
   buildHashSpec,
   checkHashSpec,
   type HashSpec,
@@ -27,4 +34,5 @@ export {
   rowsForSequences,
 } from './hash.js';
 export { ADAM_TENSORS, SparseAdam, type SparseAdamOptions, type SparseAdamState } from './sparse-adam.js';
+export { ConvState, EngramGenState, fusionReferenceStep } from './state.js';
 export { EngramTable, TABLE_TENSOR, type TableInit } from './table.js';

@@ -138,11 +138,11 @@ describe('SparseAdam', () => {
     });
     const full = new EngramTable(spec);
     const optFull = new SparseAdam(full, { lr: 0.02, lrMultiplier: 5 });
-    batches.forEach((b) => optFull.step(b.ids, b.g));
+    for (const b of batches) optFull.step(b.ids, b.g);
 
     const part = new EngramTable(spec);
     const optPart = new SparseAdam(part, { lr: 0.02, lrMultiplier: 5 });
-    batches.slice(0, 3).forEach((b) => optPart.step(b.ids, b.g));
+    for (const b of batches.slice(0, 3)) optPart.step(b.ids, b.g);
     const tensors = { ...part.toTensors(), ...optPart.toTensors() };
     const copies = Object.fromEntries(
       Object.entries(tensors).map(([k, t]) => [k, { ...t, data: t.data.slice() }]),
@@ -151,7 +151,7 @@ describe('SparseAdam', () => {
     resumed.loadTensors(copies);
     const optResumed = new SparseAdam(resumed, { lr: 0.02, lrMultiplier: 5 });
     optResumed.loadTensors(copies);
-    batches.slice(3).forEach((b) => optResumed.step(b.ids, b.g));
+    for (const b of batches.slice(3)) optResumed.step(b.ids, b.g);
     expect(resumed.data).toEqual(full.data);
     expect(optResumed.state().m).toEqual(optFull.state().m);
   });

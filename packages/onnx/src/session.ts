@@ -25,6 +25,11 @@ export interface SessionOptions {
   /** Require a symbolic dim (e.g. 'batch') to have one size across all feeds of a run. Default true. */
   checkSymbolicDims?: boolean;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Let idle intra-op threads spin for work (ORT default: true). Spinning threads compete with
+   * other processes for cores; on a shared machine turning it off can help multi-thread runs.
+   */
+  allowSpinning?: boolean;
 }
 
 export interface InputSpec {
@@ -146,6 +151,7 @@ export async function createSession(
   };
   if (opts.intraOpNumThreads !== undefined) ortOpts.intraOpNumThreads = opts.intraOpNumThreads;
   if (opts.interOpNumThreads !== undefined) ortOpts.interOpNumThreads = opts.interOpNumThreads;
+  if (opts.allowSpinning === false) ortOpts.extra = { session: { intra_op: { allow_spinning: '0' } } };
   if (opts.optimizedModelFilePath !== undefined) ortOpts.optimizedModelFilePath = opts.optimizedModelFilePath;
   const raw =
     typeof modelPathOrBytes === 'string'

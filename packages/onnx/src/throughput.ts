@@ -15,6 +15,7 @@ export interface MatmulThroughputOptions {
   /** Total timed seconds, split into 5 batches. Default 0.4. */
   seconds?: number;
   seed?: number;
+  allowSpinning?: boolean;
 }
 
 /** Best-of-5 GFLOP/s of a [m,k]x[k,n] MatMul chain in ORT CPU (cores may be shared, so the peak). */
@@ -29,7 +30,10 @@ export async function matmulGflops(opts: MatmulThroughputOptions): Promise<numbe
   }
   b.output('y', 'float32', [m, n], h);
   const flops = 2 * m * k * n * chain;
-  const s = await createSession(b.toBytes(), { intraOpNumThreads: threads });
+  const s = await createSession(b.toBytes(), {
+    intraOpNumThreads: threads,
+    ...(opts.allowSpinning === undefined ? {} : { allowSpinning: opts.allowSpinning }),
+  });
   const x = tensorF32(rng.fillNormal(new Float32Array(m * k)), [m, k]);
   for (let i = 0; i < 5; i++) await s.run({ x });
   const batchSeconds = (opts.seconds ?? 0.4) / 5;

@@ -1,0 +1,212 @@
+// Mergeable Gaussian statistics of feature vectors: (count, mean, co-moment) with the exact
+// pairwise merge of Chan, Golub & LeVeque (1979), so statistics of shards computed anywhere and
+// merged equal those of the whole set (up to float64 rounding), and saved reference statistics.
+import { type NamedTensor, readSafetensors, writeSafetensors } from '@engram-ar/tensor/safetensors';
+import { type EngineName, getEngine, type MatmulEngine, splitF32 } from './matmul.js';
+
+export type Features = Float32Array | Float64Array; // [N, D] row-major
+
+/** count, mean [D] and co-moment M2 = Σ (x - mean)(x - mean)ᵀ [D, D] (full symmetric, row-major). */
+export class FeatureStats {
+  constructor(
+    readonly dim: number,
+    readonly count: number,
+    readonly mean: Float64Array,
+    readonly comoment: Float64Array,
+  ) {
+    if (mean.length !== dim)
+      throw new Error(`FeatureStats: mean has ${mean.length} entries, expected dim = ${dim}`);
+    if (comoment.length !== dim * dim) {
+      throw new Error(`FeatureStats: comoment has ${comoment.length} entries, expected dim² = ${dim * dim}`);
+    }
+  }
+
+  static empty(dim: number): FeatureStats {
+    return new FeatureStats(dim, 0, new Float64Array(dim), new Float64Array(dim * dim));
+  }
+
+  /** Unbiased covariance M2 / (count - 1), as numpy.cov. */
+  covariance(): Float64Array {
+    if (this.count < 2) throw new Error(`covariance needs at least 2 samples, have ${this.count}`);
+    const c = new Float64Array(this.comoment.length);
+    const s = 1 / (this.count - 1);
+    for (let i = 0; i < c.length; i++) c[i] = this.comoment[i]! * s;
+    return c;
+  }
+
+  /** Exact merge: n = na + nb, δ = μb - μa, μ = μa + δ·nb/n, M2 = M2a + M2b + δδᵀ·na·nb/n. */
+  merge(other: FeatureStats): FeatureStats {
+    if (other.dim !== this.dim) throw new Error(`merge: dims differ (${this.dim} vs ${other.dim})`);
+    if (other.count === 0) return this;
+    if (this.count === 0) return other;
+    const d = this.dim;
+    const na = this.count;
+    const nb = other.count;
+    const n = na + nb;
+    const delta = new Float64Array(d);
+    const mean = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      delta[i] = other.mean[i]! - this.mean[i]!;
+      mean[i] = this.mean[i]! + (delta[i]! * nb) / n;
+    }
+    const f = (na * nb) / n;
+    const m2 = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) {
+      const o = i * d;
+      const di = delta[i]! * f;
+      for (let j = 0; j < d; j++) m2[o + j] = this.comoment[o + j]! + other.comoment[o + j]! + di * delta[j]!;
+    }
+    return new FeatureStats(d, n, mean, m2);
+  }
+}
+
+export interface StatsOptions {
+  /** Rows per batch whose Gram matrix is formed at once. Default 1024. */
+  batchRows?: number;
+  /** Matrix-product engine: 'onnx' (ONNX Runtime, default) or 'ts' (pure TypeScript). */
+  engine?: EngineName | MatmulEngine;
+}
+
+/** Statistics of one batch: its own mean and the Gram matrix of the centred rows. */
+async function batchStats(
+  x: Features,
+  rows: number,
+  dim: number,
+  engine: MatmulEngine,
+): Promise<FeatureStats> {
+  const mean = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let j = 0; j < dim; j++) mean[j]! += x[o + j]!;
+  }
+  for (let j = 0; j < dim; j++) mean[j]! /= rows;
+  const ct = new Float64Array(dim * rows); // [D, rows]: centred batch, transposed
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let j = 0; j < dim; j++) ct[j * rows + r] = x[o + j]! - mean[j]!;
+  }
+  const g = await engine.dotRows(ct, dim, ct, dim, rows, { lower: true });
+  for (let i = 0; i < dim; i++) for (let j = 0; j < i; j++) g[j * dim + i] = g[i * dim + j]!;
+  return new FeatureStats(dim, rows, mean, g);
+}
+
+/** Statistics of `features` [N, D]; throws on NaN/Inf. Equivalent to numpy mean + cov·(N-1). */
+export async function computeStats(
+  features: Features,
+  dim: number,
+  opts: StatsOptions = {},
+): Promise<FeatureStats> {
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new Error(`computeStats: dim must be a positive integer, got ${dim}`);
+  if (features.length % dim !== 0) {
+    throw new Error(`computeStats: features has ${features.length} values, not a multiple of dim = ${dim}`);
+  }
+  const n = features.length / dim;
+  for (let i = 0; i < features.length; i++) {
+    if (!Number.isFinite(features[i]!)) {
+      throw new Error(
+        `computeStats: features[${Math.floor(i / dim)}, ${i % dim}] is ${features[i]} — NaN/Inf features (check the extractor and its inputs)`,
+      );
+    }
+  }
+  const engine = await getEngine(opts.engine);
+  const batch = opts.batchRows ?? 1024;
+  let acc = FeatureStats.empty(dim);
+  for (let r = 0; r < n; r += batch) {
+    const rows = Math.min(batch, n - r);
+    acc = acc.merge(await batchStats(features.subarray(r * dim, (r + rows) * dim), rows, dim, engine));
+  }
+  return acc;
+}
+
+// safetensors has no F64 dtype, so each float64 array is stored as two F32 tensors with
+// x = hi + lo to 48 significant bits (see splitF32); count and dim go to the metadata.
+function splitTensor(x: Float64Array, shape: number[]): [NamedTensor, NamedTensor] {
+  const { hi, lo } = splitF32(x);
+  return [
+    { dtype: 'F32', shape, data: hi },
+    { dtype: 'F32', shape, data: lo },
+  ];
+}
+
+function joinTensor(
+  t: Record<string, NamedTensor>,
+  name: string,
+  length: number,
+  path: string,
+): Float64Array {
+  const hi = t[`${name}_hi`];
+  const lo = t[`${name}_lo`];
+  if (!hi || !lo || hi.dtype !== 'F32' || lo.dtype !== 'F32') {
+    throw new Error(`${path}: missing F32 tensors '${name}_hi' / '${name}_lo'`);
+  }
+  if (hi.data.length !== length || lo.data.length !== length) {
+    throw new Error(`${path}: '${name}_hi' has ${hi.data.length} values, expected ${length}`);
+  }
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) out[i] = (hi.data[i] as number) + (lo.data[i] as number);
+  return out;
+}
+
+export interface ReferenceStats {
+  stats: FeatureStats;
+  /** Optional real features [N, dim] (float32) kept for precision/recall. */
+  features?: Float32Array;
+  /** Free-form provenance: dataset, extractor, label ('classifier-FID' | 'FID'), … */
+  meta: Record<string, string>;
+}
+
+/** Writes reference statistics (atomically) to a .safetensors file. */
+export async function saveReference(path: string, ref: ReferenceStats): Promise<void> {
+  const { stats } = ref;
+  const [meanHi, meanLo] = splitTensor(stats.mean, [stats.dim]);
+  const [mHi, mLo] = splitTensor(stats.comoment, [stats.dim, stats.dim]);
+  const tensors: Record<string, NamedTensor> = {
+    mean_hi: meanHi,
+    mean_lo: meanLo,
+    comoment_hi: mHi,
+    comoment_lo: mLo,
+  };
+  if (ref.features) {
+    if (ref.features.length % stats.dim !== 0)
+      throw new Error('saveReference: features length is not a multiple of dim');
+    tensors.features = {
+      dtype: 'F32',
+      shape: [ref.features.length / stats.dim, stats.dim],
+      data: ref.features,
+    };
+  }
+  await writeSafetensors(path, tensors, {
+    ...ref.meta,
+    format: 'engram-ar-metrics-reference/1',
+    count: String(stats.count),
+    dim: String(stats.dim),
+  });
+}
+
+export async function loadReference(path: string): Promise<ReferenceStats> {
+  const { tensors, metadata } = await readSafetensors(path);
+  if (metadata.format !== 'engram-ar-metrics-reference/1') {
+    throw new Error(
+      `${path}: metadata.format is '${metadata.format}', expected 'engram-ar-metrics-reference/1'`,
+    );
+  }
+  const dim = Number(metadata.dim);
+  const count = Number(metadata.count);
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new Error(`${path}: metadata.dim '${metadata.dim}' is not a positive integer`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new Error(`${path}: metadata.count '${metadata.count}' is invalid`);
+  const stats = new FeatureStats(
+    dim,
+    count,
+    joinTensor(tensors, 'mean', dim, path),
+    joinTensor(tensors, 'comoment', dim * dim, path),
+  );
+  const { format: _f, count: _c, dim: _d, ...meta } = metadata;
+  const f = tensors.features;
+  const features = f ? (f.data as Float32Array) : undefined;
+  if (f && (f.dtype !== 'F32' || f.shape[1] !== dim))
+    throw new Error(`${path}: 'features' must be F32 [N, ${dim}]`);
+  return { stats, features, meta };
+}

@@ -11,6 +11,10 @@ for (const spec of specs) {
   const { train, test } = await loadDataset(spec);
   const ms = performance.now() - t;
   const images = train.labels.length + test.labels.length;
-  result[spec.name] = { images, ms: Math.round(ms), msPerKiloImage: Number(((ms / images) * 1000).toFixed(2)) };
+  result[spec.name] = {
+    images,
+    ms: Math.round(ms),
+    msPerKiloImage: Number(((ms / images) * 1000).toFixed(2)),
+  };
 }
 console.log(JSON.stringify({ bench: 'datasets-load', ...result }));

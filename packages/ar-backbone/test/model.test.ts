@@ -1,0 +1,133 @@
+import { tf } from '@engram-ar/tensor';
+import { Rng } from '@engram-ar/tensor/rng';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseGPTConfig } from '../src/config.js';
+import { crossEntropy, GPT, type HostWeights, initHostWeights, matmul } from '../src/model.js';
+import { referenceForward } from '../src/reference.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const cfg = parseGPTConfig({
+  vocab: 11,
+  height: 3,
+  width: 4,
+  numClasses: 3,
+  nLayer: 2,
+  nHead: 2,
+  dim: 16,
+  mlpHidden: 24,
+});
+
+/** Random weights everywhere (the real init zeroes the head, which would make every logit 0). */
+function randomHost(seed: number): HostWeights {
+  const host = initHostWeights(cfg);
+  const rng = new Rng(seed);
+  for (const w of Object.values(host)) rng.fillNormal(w.data, w.shape.length === 1 ? 1 : 0, 0.3);
+  return host;
+}
+
+function batch(B: number, seed: number): { codes: Int32Array; classes: Int32Array } {
+  const rng = new Rng(seed);
+  const codes = new Int32Array(B * 12).map(() => rng.int(cfg.vocab));
+  const classes = new Int32Array(B).map(() => rng.int(cfg.numClasses + 1));
+  return { codes, classes };
+}
+
+describe('GPT forward', () => {
+  it('matches the float64 reference', () => {
+    const host = randomHost(1);
+    const m = new GPT(cfg, host);
+    const input = batch(3, 2);
+    const logits = tf.tidy(() => m.forward(input).logits.dataSync() as Float32Array);
+    const ref = referenceForward(cfg, host, input).logits;
+    expect(logits.length).toBe(ref.length);
+    let maxErr = 0;
+    for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(logits[i]! - ref[i]!));
+    expect(maxErr).toBeLessThan(1e-4);
+    m.dispose();
+  });
+
+  it('is causal: code t changes only logits at positions > t', () => {
+    const host = randomHost(3);
+    const m = new GPT(cfg, host);
+    const a = batch(1, 4);
+    const b = { codes: a.codes.slice(), classes: a.classes };
+    const t = 5;
+    b.codes[t] = (b.codes[t]! + 1) % cfg.vocab;
+    const [la, lb] = tf.tidy(() => [m.forward(a).logits.arraySync(), m.forward(b).logits.arraySync()]);
+    for (let p = 0; p < 12; p++) {
+      const diff = Math.max(...la![p]!.map((v, j) => Math.abs(v - lb![p]![j]!)));
+      if (p <= t) expect(diff).toBe(0);
+      else expect(diff).toBeGreaterThan(1e-6);
+    }
+    m.dispose();
+  });
+
+  it('zero-initialised head gives uniform logits and loss ln V', () => {
+    const m = new GPT(cfg);
+    const input = batch(2, 5);
+    const loss = tf.tidy(() => crossEntropy(m.forward(input).logits, input.codes).dataSync()[0]!);
+    expect(loss).toBeCloseTo(Math.log(cfg.vocab), 5);
+    m.dispose();
+  });
+});
+
+describe('custom gradients', () => {
+  it('matmul gradient equals tfjs matMul gradient (2D and batched)', () => {
+    const rng = new Rng(9);
+    const shapes: [number[], number[]][] = [
+      [
+        [5, 7],
+        [7, 3],
+      ],
+      [
+        [4, 5, 6],
+        [4, 6, 2],
+      ],
+    ];
+    const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+    for (const [as, bs] of shapes) {
+      const a = tf.tensor(rng.fillNormal(new Float32Array(size(as))), as);
+      const b = tf.tensor(rng.fillNormal(new Float32Array(size(bs))), bs);
+      const w = tf.tensor(rng.fillNormal(new Float32Array(size(as.slice(0, -1)) * bs.at(-1)!)));
+      const f1 = (x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(tf.reshape(matmul(x as tf.Tensor2D, y as tf.Tensor2D), [-1]), w));
+      const f2 = (x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(tf.reshape(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), [-1]), w));
+      const g1 = tf.grads(f1)([a, b]);
+      const g2 = tf.grads(f2)([a, b]);
+      for (let i = 0; i < 2; i++) {
+        const d = tf.max(tf.abs(tf.sub(g1[i]!, g2[i]!))).dataSync()[0]!;
+        expect(d).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('cross-entropy gradient matches finite differences', () => {
+    const rng = new Rng(11);
+    const x = rng.fillNormal(new Float32Array(3 * 5));
+    const targets = new Int32Array([0, 4, 2]);
+    const f = (v: Float32Array) => {
+      let s = 0;
+      for (let i = 0; i < 3; i++) {
+        const row = Array.from(v.subarray(i * 5, i * 5 + 5));
+        const mx = Math.max(...row);
+        s += Math.log(row.reduce((a, b) => a + Math.exp(b - mx), 0)) + mx - row[targets[i]!]!;
+      }
+      return s / 3;
+    };
+    const g = tf
+      .grad((t: tf.Tensor) => crossEntropy(t as tf.Tensor2D, targets))(tf.tensor2d(x, [3, 5]))
+      .dataSync();
+    const h = 1e-3;
+    for (let i = 0; i < x.length; i++) {
+      const p = x.slice();
+      const q = x.slice();
+      p[i]! += h;
+      q[i]! -= h;
+      expect(g[i]!).toBeCloseTo((f(p) - f(q)) / (2 * h), 3);
+    }
+  });
+});

@@ -1,0 +1,346 @@
+// Every kernel registered for wasm is compared with the cpu backend's kernel on random inputs.
+import { describe, expect, it } from 'vitest';
+import { REGISTERED_WASM_KERNELS, Rng, tf } from '../src/index.js';
+
+const TOL = 1e-5;
+const rng = new Rng('kernels-test');
+
+function randn(n: number): Float32Array {
+  return rng.fillNormal(new Float32Array(n));
+}
+
+/** Runs `f` on the given backend and returns its output(s) as plain arrays. */
+async function runOn(backend: 'cpu' | 'wasm', f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(() => {
+    const r = f();
+    return Array.isArray(r) ? r : [r];
+  });
+  const data = outs.map((t) => Float32Array.from(t.dataSync()));
+  tf.dispose(outs);
+  return data;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** Runs `f` on wasm and `cpuF` (default: the same computation) on cpu and compares elementwise. */
+async function expectSameOnBothBackends(
+  f: () => tf.Tensor | tf.Tensor[],
+  label: string,
+  cpuF: () => tf.Tensor | tf.Tensor[] = f,
+): Promise<void> {
+  const cpu = await runOn('cpu', cpuF);
+  const wasm = await runOn('wasm', f);
+  expect(wasm.length).toBe(cpu.length);
+  for (let i = 0; i < cpu.length; i++) {
+    expect(cpu[i]!.length, label).toBeGreaterThan(0);
+    expect(maxAbsDiff(wasm[i]!, cpu[i]!), label).toBeLessThanOrEqual(TOL);
+  }
+}
+
+function run(kernel: string, inputs: tf.NamedTensorMap | tf.Tensor[], attrs: object): tf.Tensor {
+  return tf.engine().runKernel(kernel, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+describe('registered wasm kernels match cpu (max abs diff ≤ 1e-5)', () => {
+  it('registers exactly the documented kernels', () => {
+    expect(REGISTERED_WASM_KERNELS).toEqual([
+      'UnsortedSegmentSum',
+      'Conv2DBackpropFilter',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput',
+      'Einsum',
+    ]);
+    for (const k of REGISTERED_WASM_KERNELS) expect(tf.getKernel(k, 'wasm'), k).toBeDefined();
+  });
+
+  it('UnsortedSegmentSum: float32/int32, 1-D and 2-D ids, out-of-range ids dropped', async () => {
+    // the cpu kernel broadcasts multi-dim ids wrongly, so its reference always gets flattened ids
+    const cases: { x: number[]; ids: number[]; n: number; dtype: 'float32' | 'int32' }[] = [
+      { x: [7, 3], ids: [7], n: 5, dtype: 'float32' },
+      { x: [50, 16], ids: [50], n: 40, dtype: 'float32' },
+      { x: [4, 6, 5], ids: [4, 6], n: 9, dtype: 'float32' },
+      { x: [30], ids: [30], n: 4, dtype: 'float32' },
+      { x: [12, 4], ids: [12], n: 6, dtype: 'int32' },
+    ];
+    for (const c of cases) {
+      const size = c.x.reduce((a, b) => a * b, 1);
+      const xs =
+        c.dtype === 'int32' ? Int32Array.from({ length: size }, () => rng.int(21) - 10) : randn(size);
+      // include ids -1 and n (dropped by TF semantics) and repeated ids
+      const ids = Int32Array.from({ length: c.ids.reduce((a, b) => a * b, 1) }, () => rng.int(c.n + 2) - 1);
+      const flat = [ids.length, ...c.x.slice(c.ids.length)];
+      await expectSameOnBothBackends(
+        () =>
+          run(
+            'UnsortedSegmentSum',
+            { x: tf.tensor(xs, c.x, c.dtype), segmentIds: tf.tensor(ids, c.ids, 'int32') },
+            { numSegments: c.n },
+          ),
+        `UnsortedSegmentSum ${JSON.stringify(c)}`,
+        () =>
+          run(
+            'UnsortedSegmentSum',
+            { x: tf.tensor(xs, flat, c.dtype), segmentIds: tf.tensor1d(ids, 'int32') },
+            { numSegments: c.n },
+          ),
+      );
+    }
+  });
+
+  it('UnsortedSegmentSum via the gather gradient', async () => {
+    const table = randn(20 * 8);
+    const idx = Int32Array.from({ length: 33 }, () => rng.int(20));
+    const w = randn(33 * 8);
+    await expectSameOnBothBackends(
+      () =>
+        tf.grad((t: tf.Tensor) =>
+          tf.sum(tf.mul(tf.gather(t, tf.tensor1d(idx, 'int32')), tf.tensor2d(w, [33, 8]))),
+        )(tf.tensor2d(table, [20, 8])),
+      'gather grad',
+    );
+  });
+
+  it('Conv2DBackpropFilter: strides, same/valid/explicit padding, rectangular kernels', async () => {
+    const cases: {
+      x: [number, number, number, number];
+      f: [number, number, number, number];
+      s: number | [number, number];
+      pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+    }[] = [
+      { x: [1, 5, 5, 2], f: [3, 3, 2, 4], s: 1, pad: 'same' },
+      { x: [2, 8, 7, 3], f: [3, 2, 3, 5], s: 2, pad: 'valid' },
+      { x: [2, 9, 9, 4], f: [4, 4, 4, 3], s: [2, 1], pad: 'same' },
+      { x: [3, 6, 6, 8], f: [1, 1, 8, 6], s: 1, pad: 'valid' },
+      {
+        x: [1, 7, 5, 2],
+        f: [3, 3, 2, 2],
+        s: 1,
+        pad: [
+          [0, 0],
+          [2, 0],
+          [1, 1],
+          [0, 0],
+        ],
+      },
+    ];
+    for (const c of cases) {
+      const xs = randn(c.x.reduce((a, b) => a * b, 1));
+      const fs = randn(c.f.reduce((a, b) => a * b, 1));
+      await expectSameOnBothBackends(
+        () => {
+          const x = tf.tensor4d(xs, c.x);
+          const y = tf.conv2d(x, tf.tensor4d(fs, c.f), c.s, c.pad);
+          const dy = tf.tensor(randnFixed(y.size, 1), y.shape);
+          return run(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+          );
+        },
+        `Conv2DBackpropFilter ${JSON.stringify(c)}`,
+      );
+    }
+  });
+
+  it('Conv2DBackpropFilter: large enough to be split into im2col chunks', async () => {
+    const xShape: [number, number, number, number] = [1, 128, 128, 32];
+    const fShape: [number, number, number, number] = [3, 3, 32, 2];
+    const xs = rng.fillNormal(new Float32Array(xShape.reduce((a, b) => a * b, 1)), 0, 0.1);
+    const dys = rng.fillNormal(new Float32Array(128 * 128 * 2), 0, 0.1);
+    await expectSameOnBothBackends(
+      () =>
+        run(
+          'Conv2DBackpropFilter',
+          { x: tf.tensor4d(xs, xShape), dy: tf.tensor4d(dys, [1, 128, 128, 2]) },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: fShape },
+        ),
+      'Conv2DBackpropFilter chunked',
+    );
+  });
+
+  it('conv2d gradients end to end (filter and input)', async () => {
+    const xs = randn(2 * 6 * 6 * 3);
+    const fs = randn(3 * 3 * 3 * 4);
+    const w = randn(2 * 6 * 6 * 4);
+    await expectSameOnBothBackends(
+      () =>
+        tf.grads((x: tf.Tensor, f: tf.Tensor) =>
+          tf.sum(
+            tf.mul(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), tf.tensor4d(w, [2, 6, 6, 4])),
+          ),
+        )([tf.tensor4d(xs, [2, 6, 6, 3]), tf.tensor4d(fs, [3, 3, 3, 4])]),
+      'conv2d grads',
+    );
+  });
+
+  const depthwiseCases: {
+    x: [number, number, number, number];
+    f: [number, number, number, number];
+    s: number | [number, number];
+    d: number | [number, number];
+    pad: 'same' | 'valid';
+  }[] = [
+    { x: [1, 5, 5, 3], f: [3, 3, 3, 1], s: 1, d: 1, pad: 'same' },
+    { x: [2, 7, 6, 2], f: [3, 2, 2, 3], s: 2, d: 1, pad: 'valid' },
+    { x: [2, 9, 9, 4], f: [3, 3, 4, 2], s: 1, d: 2, pad: 'same' },
+    { x: [1, 8, 8, 5], f: [4, 1, 5, 1], s: [2, 1], d: 1, pad: 'same' },
+    { x: [3, 1, 12, 6], f: [1, 4, 6, 1], s: 1, d: [1, 2], pad: 'valid' },
+  ];
+
+  it('DepthwiseConv2dNativeBackpropFilter: strides, dilations, channel multipliers, padding', async () => {
+    for (const c of depthwiseCases) {
+      const xs = randn(c.x.reduce((a, b) => a * b, 1));
+      const fs = randn(c.f.reduce((a, b) => a * b, 1));
+      const wasmF = () => {
+        const x = tf.tensor4d(xs, c.x);
+        const y = tf.depthwiseConv2d(x, tf.tensor4d(fs, c.f), c.s, c.pad, 'NHWC', c.d);
+        const dy = tf.tensor(randnFixed(y.size, 2), y.shape);
+        return run(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x, dy },
+          { strides: c.s, dilations: c.d, pad: c.pad, filterShape: c.f },
+        );
+      };
+      // cpu ignores dilations in its backprop kernels: its reference is the equivalent undilated conv with a
+      // zero-inserted filter, whose filter gradient at the real taps is the dilated one.
+      const [dh, dw] = pair(c.d);
+      const { data: fd, shape: fdShape } = dilateFilter(fs, c.f, dh, dw);
+      const viaCpu = () => {
+        const x = tf.tensor4d(xs, c.x);
+        const y = tf.depthwiseConv2d(x, tf.tensor4d(fd, fdShape), c.s, c.pad);
+        const dy = tf.tensor(randnFixed(y.size, 2), y.shape);
+        const full = run(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x, dy },
+          { strides: c.s, dilations: 1, pad: c.pad, filterShape: fdShape },
+        );
+        return tf.stridedSlice(full, [0, 0, 0, 0], fdShape, [dh, dw, 1, 1]);
+      };
+      await expectSameOnBothBackends(
+        wasmF,
+        `DepthwiseConv2dNativeBackpropFilter ${JSON.stringify(c)}`,
+        viaCpu,
+      );
+    }
+  });
+
+  it('DepthwiseConv2dNativeBackpropInput: strides, dilations, channel multipliers, padding', async () => {
+    for (const c of depthwiseCases) {
+      const xs = randn(c.x.reduce((a, b) => a * b, 1));
+      const fs = randn(c.f.reduce((a, b) => a * b, 1));
+      const [dh, dw] = pair(c.d);
+      const { data: fd, shape: fdShape } = dilateFilter(fs, c.f, dh, dw);
+      const make =
+        (data: Float32Array, shape: [number, number, number, number], d: number | [number, number]) => () => {
+          const filter = tf.tensor4d(data, shape);
+          const y = tf.depthwiseConv2d(tf.tensor4d(xs, c.x), filter, c.s, c.pad, 'NHWC', d);
+          const dy = tf.tensor(randnFixed(y.size, 3), y.shape);
+          return run(
+            'DepthwiseConv2dNativeBackpropInput',
+            { dy, filter },
+            { strides: c.s, dilations: d, pad: c.pad, inputShape: c.x },
+          );
+        };
+      // cpu reference: the equivalent undilated conv with a zero-inserted filter (cpu ignores dilations here)
+      await expectSameOnBothBackends(
+        make(fs, c.f, c.d),
+        `DepthwiseConv2dNativeBackpropInput ${JSON.stringify(c)}`,
+        make(fd, fdShape, 1),
+      );
+    }
+  });
+
+  it('depthwiseConv2d gradients end to end (causal 1-D conv as used by Engram)', async () => {
+    // [B, 1, T, C] sequence, left-padded by k-1 so output t sees inputs ≤ t
+    const xs = randn(2 * 10 * 4);
+    const fs = randn(4 * 4);
+    await expectSameOnBothBackends(
+      () =>
+        tf.grads((x: tf.Tensor, f: tf.Tensor) => {
+          const padded = tf.pad(x, [
+            [0, 0],
+            [0, 0],
+            [3, 0],
+            [0, 0],
+          ]) as tf.Tensor4D;
+          return tf.sum(tf.square(tf.depthwiseConv2d(padded, f as tf.Tensor4D, 1, 'valid')));
+        })([tf.tensor4d(xs, [2, 1, 10, 4]), tf.tensor4d(fs, [1, 4, 4, 1])]),
+      'depthwise grads',
+    );
+  });
+
+  it('Einsum (forward): matmul, batched, transposes, reductions', async () => {
+    const cases: [string, number[][]][] = [
+      [
+        'ij,jk->ik',
+        [
+          [3, 4],
+          [4, 5],
+        ],
+      ],
+      [
+        'bij,bjk->bik',
+        [
+          [2, 3, 4],
+          [2, 4, 5],
+        ],
+      ],
+      ['ij->ji', [[3, 5]]],
+      [
+        'ij,ij->i',
+        [
+          [4, 6],
+          [4, 6],
+        ],
+      ],
+      [
+        'bhqd,bhkd->bhqk',
+        [
+          [2, 2, 3, 4],
+          [2, 2, 5, 4],
+        ],
+      ],
+    ];
+    for (const [eq, shapes] of cases) {
+      const data = shapes.map((s) => randn(s.reduce((a, b) => a * b, 1)));
+      await expectSameOnBothBackends(
+        () => tf.einsum(eq, ...shapes.map((s, i) => tf.tensor(data[i]!, s))),
+        `einsum ${eq}`,
+      );
+    }
+  });
+});
+
+/** Deterministic pseudo-random values keyed by (n, salt), so both backend runs see the same dy. */
+function randnFixed(n: number, salt: number): Float32Array {
+  return new Rng(`dy-${salt}-${n}`).fillNormal(new Float32Array(n));
+}
+
+function pair(d: number | [number, number]): [number, number] {
+  return typeof d === 'number' ? [d, d] : d;
+}
+
+/** Zero-inserted filter: conv with `f` at dilation (dh, dw) equals conv with the result at dilation 1. */
+function dilateFilter(
+  f: Float32Array,
+  shape: [number, number, number, number],
+  dh: number,
+  dw: number,
+): { data: Float32Array; shape: [number, number, number, number] } {
+  const [kh, kw, c, m] = shape;
+  const out: [number, number, number, number] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1, c, m];
+  const data = new Float32Array(out.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      for (let k = 0; k < c * m; k++)
+        data[(i * dh * out[1] + j * dw) * c * m + k] = f[(i * kw + j) * c * m + k]!;
+    }
+  }
+  return { data, shape: out };
+}

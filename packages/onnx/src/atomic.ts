@@ -7,13 +7,15 @@ import { basename, dirname, join } from 'node:path';
 
 export { atomicWriteFile } from '@engram-ar/tensor/safetensors';
 
-export function atomicWriteFileSync(path: string, data: Uint8Array): void {
+export function atomicWriteFileSync(path: string, data: Uint8Array | Uint8Array[]): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const fd = openSync(tmp, 'w');
     try {
-      let off = 0;
-      while (off < data.byteLength) off += writeSync(fd, data, off, data.byteLength - off);
+      for (const chunk of Array.isArray(data) ? data : [data]) {
+        let off = 0;
+        while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
+      }
       fsyncSync(fd);
     } finally {
       closeSync(fd);

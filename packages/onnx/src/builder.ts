@@ -1,7 +1,7 @@
 // Typed ONNX graph builder over onnx-proto. Values are referred to by name (string); every node
 // input is checked to exist when the node is added, so a typo fails at build time with the
 // name in the message instead of as an opaque ORT load error.
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { atomicWriteFile, atomicWriteFileSync } from './atomic.js';
 import {
@@ -52,8 +52,13 @@ export interface EncodeOptions {
 
 export interface EncodedModel {
   model: Uint8Array;
-  /** Contents of the external data file, or null when every initialiser stayed inline. */
-  data: Uint8Array | null;
+  /** The external data file as one buffer (built on first access), or null when nothing went out. */
+  readonly data: Uint8Array | null;
+  /**
+   * The external data file as consecutive pieces (tensors and zero alignment padding), or null:
+   * write these (atomicWriteFile takes an array) to avoid one more copy of a large table.
+   */
+  dataChunks: Uint8Array[] | null;
 }
 
 export interface SaveOptions {
@@ -105,6 +110,8 @@ export class GraphBuilder {
   private readonly graphInputs = new Set<string>();
   private readonly initNames = new Set<string>();
   private counter = 0;
+  /** Small helper constants by content, so repeated reshapes/scalars reuse one initialiser. */
+  private readonly shared = new Map<string, string>();
 
   constructor(opts: GraphBuilderOptions) {
     this.name = opts.name;
@@ -283,12 +290,26 @@ export class GraphBuilder {
         `model '${this.name}' is ${bytes.byteLength} bytes, over protobuf's 2 GiB limit: save with externalData`,
       );
     }
-    let data: Uint8Array | null = null;
-    if (chunks.length > 0) {
-      data = new Uint8Array(dataLength);
-      for (const c of chunks) data.set(c.bytes, c.offset);
+    if (chunks.length === 0) return { model: bytes, data: null, dataChunks: null };
+    const dataChunks: Uint8Array[] = [];
+    let at = 0;
+    for (const c of chunks) {
+      if (c.offset > at) dataChunks.push(new Uint8Array(c.offset - at));
+      dataChunks.push(c.bytes);
+      at = c.offset + c.bytes.byteLength;
     }
-    return { model: bytes, data };
+    let joined: Uint8Array | null = null;
+    return {
+      model: bytes,
+      dataChunks,
+      get data() {
+        if (!joined) {
+          joined = new Uint8Array(dataLength);
+          for (const c of chunks) joined.set(c.bytes, c.offset);
+        }
+        return joined;
+      },
+    };
   }
 
   /**
@@ -299,8 +320,8 @@ export class GraphBuilder {
   toBytes(opts: { externalData?: ExternalDataOptions & { path: string } } = {}): Uint8Array {
     if (!opts.externalData) return this.encode().model;
     const { path, ...rest } = opts.externalData;
-    const { model, data } = this.encode({ externalData: { ...rest, location: basename(path) } });
-    if (data) atomicWriteFileSync(path, data);
+    const { model, dataChunks } = this.encode({ externalData: { ...rest, location: basename(path) } });
+    if (dataChunks) atomicWriteFileSync(path, dataChunks);
     return model;
   }
 
@@ -308,8 +329,8 @@ export class GraphBuilder {
   async save(path: string, opts: SaveOptions = {}): Promise<void> {
     const ext = opts.externalData;
     const location = ext ? (ext.location ?? `${basename(path)}.data`) : '';
-    const { model, data } = this.encode(ext ? { externalData: { ...ext, location } } : {});
-    if (data) await atomicWriteFile(`${path.slice(0, path.length - basename(path).length)}${location}`, data);
+    const { model, dataChunks } = this.encode(ext ? { externalData: { ...ext, location } } : {});
+    if (dataChunks) await atomicWriteFile(join(dirname(path), location), dataChunks);
     await atomicWriteFile(path, model);
   }
 
@@ -496,21 +517,32 @@ export class GraphBuilder {
     return this.contrib('RotaryEmbedding', [x, positionIds, cosCache, sinCache], attrs)[0]!;
   }
 
-  /** A float32 scalar initialiser (rank 0). */
+  /** A rank-0 initialiser; equal scalars share one initialiser. */
   scalar(value: number, type: 'float32' | 'int64' = 'float32'): string {
-    if (type === 'int64') return this.constant(BigInt64Array.of(BigInt(value)), [], { hint: 'scalar' });
-    return this.constant(Float32Array.of(value), [], { hint: 'scalar' });
+    const data = type === 'int64' ? BigInt64Array.of(BigInt(value)) : Float32Array.of(value);
+    return this.sharedConstant(data, [], 'scalar');
   }
-  /** An int64 1-D initialiser (shapes, axes, indices). */
+  /** An int64 1-D initialiser (shapes, axes, starts/ends); equal lists share one initialiser. */
   int64s(values: number[], hint = 'i64'): string {
-    return this.constant(
+    return this.sharedConstant(
       BigInt64Array.from(values, (v) => BigInt(v)),
       [values.length],
-      { hint },
+      hint,
     );
   }
 
   // ---- internals ----
+
+  private sharedConstant(data: Float32Array | BigInt64Array, dims: number[], hint: string): string {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const key = `${data instanceof Float32Array ? 'f' : 'i'}|${dims.join(',')}|${Buffer.from(bytes).toString('hex')}`;
+    let name = this.shared.get(key);
+    if (name === undefined) {
+      name = this.constant(data, dims, { hint });
+      this.shared.set(key, name);
+    }
+    return name;
+  }
 
   private fresh(hint: string): string {
     let name: string;

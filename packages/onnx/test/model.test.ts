@@ -79,7 +79,7 @@ describe('metadata and opsets', () => {
 
 describe('external data', () => {
   const rng = new Rng('external');
-  const [k, n] = [64, 48];
+  const [k, n] = [64, 40];
   const big = randn(rng, k * n);
   const small = randn(rng, n);
   function build(): GraphBuilder {
@@ -127,8 +127,17 @@ describe('external data', () => {
       .filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
       .map((t) => Number(t.externalData!.find((e) => e.key === 'offset')!.value));
     expect(offsets).toEqual([0, 4096 * Math.ceil((k * n * 4) / 4096)]);
-    const data = new Float32Array((await readFile(dataPath)).buffer.slice(offsets[1]!));
-    expect(data).toEqual(second);
+    const file = await readFile(dataPath);
+    expect(
+      new Float32Array(file.buffer.slice(file.byteOffset + offsets[1]!, file.byteOffset + file.byteLength)),
+    ).toEqual(second);
+    // encode() gives the same file as one buffer and as chunks (tensors plus zero padding).
+    const { data, dataChunks } = b.encode({
+      externalData: { location: 'tb.onnx.bin', thresholdBytes: 1000 },
+    });
+    expect(Buffer.from(data!).equals(file)).toBe(true);
+    expect(Buffer.concat(dataChunks!).equals(file)).toBe(true);
+    expect(dataChunks!.map((c) => c.byteLength)).toEqual([k * n * 4, offsets[1]! - k * n * 4, 300 * 4]);
     await maybeDumpModel('external_tobytes', join(dir, 'tb.onnx'));
     const r = await (await createSession(join(dir, 'tb.onnx'))).run({ x: tensorF32(a, [3, k]) });
     expect(maxAbsDiff(asF32(r.y!), want)).toBeLessThan(1e-4);
@@ -148,6 +157,18 @@ describe('builder errors name the value', () => {
       /Uint8Array cannot hold type 'float32'/,
     );
     expect(() => b.output('y', 'float32', [2])).toThrow(/output 'y': unknown value 'y'/);
+  });
+
+  it('equal scalars and int64 lists share one initialiser', () => {
+    const b = new GraphBuilder({ name: 'shared' });
+    const x = b.input('x', 'float32', [2, 3]);
+    expect(b.scalar(0.5)).toBe(b.scalar(0.5));
+    expect(b.scalar(1, 'int64')).not.toBe(b.scalar(1));
+    expect(b.int64s([3, 2])).toBe(b.int64s([3, 2]));
+    b.output('y', 'float32', [3, 2], b.reshape(b.reshape(b.reshape(x, [3, 2]), [2, 3]), [3, 2]));
+    const inits = onnx.ModelProto.decode(b.toBytes()).graph!.initializer!.map((t) => t.name);
+    expect(new Set(inits).size).toBe(inits.length);
+    expect(inits).toHaveLength(5);
   });
 
   it('a renamed node output stays usable under its old name', async () => {

@@ -153,10 +153,10 @@ export function rowsPerLayer(m: ModelManifest): number {
 }
 
 /** The step graph's I/O names, in the order the exporter declares them. */
-export function stepIoNames(m: Pick<ModelManifest, 'nLayer' | 'engram'>): {
-  inputs: string[];
-  outputs: string[];
-} {
+export function stepIoNames(m: {
+  nLayer: number;
+  engram: { layers: readonly number[]; conv: unknown } | null;
+}): { inputs: string[]; outputs: string[] } {
   const inputs = ['input_ids', 'position_ids'];
   const outputs = ['logits'];
   if (m.engram) {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rowsForGrids } from '@engram-ar/engram';
@@ -73,6 +73,18 @@ describe('generate / score', () => {
     const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
     expect(json.engram.hash.primes).toEqual(Array.from(model.hash!.primes));
     expect(model.session.inputNames).toEqual(tiny.manifest.io.inputs);
+  });
+
+  it('puts initialisers above the threshold into external data and loads them from there', async () => {
+    const ext = join(dir, 'ext');
+    const tableBytes = tiny.table!.byteLength;
+    const mf = await writeStepModel(ext, { ...tiny, externalDataThreshold: tableBytes });
+    expect(mf.externalData).toBe('model.onnx.data');
+    expect((await stat(join(ext, 'model.onnx.data'))).size).toBeGreaterThanOrEqual(tableBytes);
+    const codes = (await generate({ model, classes: 1, n: 2, seed: 4 })).codes;
+    const a = await score({ model: ext, codes, classes: 1 });
+    const b = await score({ model, codes, classes: 1 });
+    expect(Array.from(a.logProbs)).toEqual(Array.from(b.logProbs));
   });
 
   it('greedy CFG decoding equals a full-recompute reference sampler, token for token', async () => {

@@ -1,4 +1,4 @@
-import { createSession, type FeedValue, type Session } from '@engram-ar/onnx';
+import { createSession, type FeedValue, maybeDumpModel, type Session } from '@engram-ar/onnx';
 import { Rng } from '@engram-ar/tensor/rng';
 import { describe, expect, it } from 'vitest';
 import { buildStepGraph } from '../src/step-graph.js';
@@ -140,7 +140,10 @@ describe.each(cases)('step graph (%s)', (_name, spec, clamp) => {
 
   for (const attention of ['plain', 'contrib'] as const) {
     it(`${attention}: prefill logits and gates match the float64 reference`, async () => {
-      const s = await createSession(buildStepGraph({ ...model, attention }).toBytes());
+      const bytes = buildStepGraph({ ...model, attention }).toBytes();
+      // With ONNX_CHECK_DIR set, the model is kept for `pnpm onnx:check` (onnx.checker full_check).
+      await maybeDumpModel(`sampler-step-${_name.replace(/\W+/g, '-')}-${attention}`, bytes);
+      const s = await createSession(bytes);
       const r = await runSlice(s, model, inp, 0, T, emptyCache(model, B), clamp);
       expect(maxAbsDiff(r.logits, ref.logits)).toBeLessThan(1e-4);
       if (spec.engram) expect(maxAbsDiff(r.gates, ref.gates)).toBeLessThan(1e-5);

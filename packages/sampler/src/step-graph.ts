@@ -213,10 +213,10 @@ export async function writeStepModel(
   const threshold = opts.externalDataThreshold ?? EXTERNAL_DATA_THRESHOLD;
   const g = buildStepGraph(opts);
   const location = `${opts.manifest.onnx}.data`;
-  const { model, data } = g.encode({ externalData: { thresholdBytes: threshold, location } });
-  const manifest = parseManifest({ ...opts.manifest, externalData: data ? location : undefined });
+  const { model, dataChunks } = g.encode({ externalData: { thresholdBytes: threshold, location } });
+  const manifest = parseManifest({ ...opts.manifest, externalData: dataChunks ? location : undefined });
   await mkdir(dir, { recursive: true });
-  if (data) await atomicWriteFile(join(dir, location), data);
+  if (dataChunks) await atomicWriteFile(join(dir, location), dataChunks);
   await atomicWriteFile(join(dir, manifest.onnx), model);
   await atomicWriteFile(join(dir, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

@@ -84,6 +84,17 @@ describe('Session', () => {
     );
   });
 
+  it('unknown (null) dims accept any size but still fix the rank', async () => {
+    const b = new GraphBuilder({ name: 'nulldim' });
+    b.output('y', 'float32', [null, 4], b.relu(b.input('x', 'float32', [null, 4])));
+    const s = await createSession(b.toBytes());
+    expect(s.inputs).toEqual([{ name: 'x', type: 'float32', dims: [null, 4] }]);
+    expect((await s.run({ x: tensorF32(new Float32Array(12), [3, 4]) })).y!.dims).toEqual([3, 4]);
+    await expect(s.run({ x: tensorF32(new Float32Array(4), [4]) })).rejects.toThrow(
+      "input 'x': expected rank 2 [?,4], got rank 1 [4]",
+    );
+  });
+
   it('rejects a plain feed whose data does not fill its dims', async () => {
     const s = await model();
     await expect(

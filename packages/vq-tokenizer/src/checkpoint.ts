@@ -1,7 +1,8 @@
 // Tokenizer checkpoints: `tokenizer.safetensors` (parameters as F32 under their model names, plus
 // optimiser arrays under `optim/…`) and the `tokenizer.json` sidecar (config, step, code-usage
 // counters, the optimiser state's non-array part). Loadable from Python with numpy alone.
-import { access } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { loadCheckpoint, type NamedTensor, saveCheckpoint } from '@engram-ar/tensor/safetensors';
 import { z } from 'zod';
 import { ArchConfigSchema, type TokenizerConfig, TrainConfigSchema } from './config.js';
@@ -77,6 +78,7 @@ export async function saveTokenizer(path: string, s: SaveTokenizerInput): Promis
     usage: s.usage ?? null,
     optimizer,
   };
+  await mkdir(dirname(path), { recursive: true });
   await saveCheckpoint(path, tensors, sidecar, { format: CHECKPOINT_FORMAT });
 }
 

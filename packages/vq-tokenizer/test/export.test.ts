@@ -61,7 +61,7 @@ describe('ONNX export parity (random init)', () => {
     expect(r.manifest.grid).toEqual({ height: 7, width: 7 });
     expect(r.manifest.vocab).toBe(64);
     m.dispose();
-  });
+  }, 30_000);
 
   it('RGB, non-square 16×24, f = 8, numRes 2: same tolerances', async () => {
     const cfg = parseTokenizerConfig({
@@ -83,7 +83,7 @@ describe('ONNX export parity (random init)', () => {
     expect(r.agreement).toBeGreaterThanOrEqual(0.999);
     expect(r.manifest.image).toEqual({ channels: 3, height: 16, width: 24 });
     m.dispose();
-  });
+  }, 30_000);
 
   it('rejects an image size the downsample factor does not divide', async () => {
     const cfg = presetConfig('quickstart');

@@ -2,6 +2,7 @@
 // itself here, so later stages (tokenizer, ar, sample, probes, …) add a file and one line.
 import { Command } from 'commander';
 import { registerDatasetsCommands } from './commands/datasets.js';
+import { registerTokenizerCommands } from './commands/tokenizer.js';
 
 export function createProgram(): Command {
   const program = new Command('engram-ar')
@@ -9,5 +10,6 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   registerDatasetsCommands(program);
+  registerTokenizerCommands(program);
   return program;
 }

@@ -61,6 +61,11 @@ export class SparseAdam {
     this.t = new Int32Array(n);
     this.m = new Float32Array(n * table.dHead);
     this.v = new Float32Array(n * table.dHead);
+    // Touch every page now: fresh zeroed buffers are mapped lazily, and the page faults would otherwise land in
+    // the first steps that reach each page, making early steps of a big table look table-size dependent.
+    this.t.fill(0);
+    this.m.fill(0);
+    this.v.fill(0);
     this.grow(1024);
   }
 

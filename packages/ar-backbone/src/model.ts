@@ -319,6 +319,11 @@ export class GPT {
   }
 }
 
+/** float32 one-hot [n, V]. tfjs-wasm's OneHot ignores dtype 'float32' (writes int32 bits), hence the cast. */
+function oneHotF32(targets: Int32Array, V: number): tf.Tensor2D {
+  return tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32') as tf.Tensor2D;
+}
+
 /**
  * Mean cross-entropy (nats) of logits [n, V] against integer targets [n]. Custom gradient
  * softmax − onehot, so no dense gather gradient is built.
@@ -328,7 +333,7 @@ export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scala
   const V = logits.shape[1];
   const body = (x: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const logp = tf.logSoftmax(x);
-    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), V, 1, 0, 'float32');
+    const oh = oneHotF32(targets, V);
     save([logp, oh]);
     return {
       value: tf.div(tf.neg(tf.sum(tf.mul(logp, oh))), n),
@@ -337,4 +342,12 @@ export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scala
     };
   };
   return tf.customGrad(body as unknown as CustomGradFunc)(logits) as tf.Scalar;
+}
+
+/** Summed NLL (nats) of logits [n, V] at integer targets [n], read back to the host (no gradient). */
+export function nllSum(logits: tf.Tensor2D, targets: Int32Array): number {
+  return tf.tidy(() => {
+    const oh = oneHotF32(targets, logits.shape[1]);
+    return -(tf.sum(tf.mul(tf.logSoftmax(logits), oh)).dataSync()[0] ?? Number.NaN);
+  });
 }

@@ -131,3 +131,44 @@ describe('custom gradients', () => {
     }
   });
 });
+
+describe('GPT with Engram', () => {
+  for (const conv of [false, true]) {
+    it(`matches the float64 reference (conv ${conv}), learned and clamped gates`, () => {
+      const c = parseGPTConfig({
+        ...cfg,
+        nLayer: 3,
+        engram: {
+          layers: [0, 2],
+          vocab: cfg.vocab,
+          tableRows: 50,
+          dHead: 4,
+          heads: 2,
+          conv: { enabled: conv, kernel: 3, dilation: 1 },
+        },
+      });
+      const host = initHostWeights(c);
+      const rng = new Rng(21);
+      for (const w of Object.values(host)) rng.fillNormal(w.data, w.shape.length === 1 ? 1 : 0, 0.3);
+      const m = new GPT(c, host);
+      const B = 2;
+      const input = batch(B, 22);
+      const E = 2 * 2 * 2 * 4; // Le·S·K·dHead
+      const e = rng.fillNormal(new Float32Array(B * 12 * E));
+      for (const gateClamp of [undefined, [0.1, -1]]) {
+        const [logits, gates] = tf.tidy(() => {
+          const out = m.forward({ ...input, engram: tf.tensor2d(e, [B * 12, E]), gateClamp });
+          return [out.logits.dataSync(), out.gates!.dataSync()];
+        });
+        const ref = referenceForward(c, host, { ...input, engram: e, gateClamp });
+        let maxErr = 0;
+        for (let i = 0; i < ref.logits.length; i++)
+          maxErr = Math.max(maxErr, Math.abs(logits![i]! - ref.logits[i]!));
+        expect(maxErr).toBeLessThan(2e-4);
+        for (let i = 0; i < ref.gates.length; i++) expect(gates![i]!).toBeCloseTo(ref.gates[i]!, 4);
+        if (gateClamp) for (let r = 0; r < B * 12; r++) expect(gates![r * 2]!).toBeCloseTo(0.1, 6);
+      }
+      m.dispose();
+    });
+  }
+});

@@ -143,6 +143,12 @@ export class SparseAdam {
     return s;
   }
 
+  /** Multiplies the pending gradient by `factor` (e.g. the global-norm clip scale known only after backward). */
+  scalePending(factor: number): void {
+    const end = this.count * this.table.dHead;
+    for (let i = 0; i < end; i++) this.acc[i]! *= factor;
+  }
+
   /** Applies the pending gradient to the touched rows and clears it; returns the number of rows updated. */
   apply(lr = this.lr): number {
     const D = this.table.dHead;

@@ -156,12 +156,13 @@ describe('SparseAdam', () => {
     expect(optResumed.state().m).toEqual(optFull.state().m);
   });
 
-  it('accumulates across calls (one call per Engram layer) with a clip scale, then applies once', () => {
+  it('accumulates across calls with scales, rescales the pending gradient, then applies once', () => {
     const a = new EngramTable(spec);
     const b = new EngramTable(spec);
     const oa = new SparseAdam(a, { lr: 0.1 });
-    oa.accumulate(new Int32Array([4, 9]), Float32Array.from([1, 2, 3, 4, 5, 6]), 0.5);
-    oa.accumulate(new Int32Array([9]), Float32Array.from([1, 1, 1]), 0.5);
+    oa.accumulate(new Int32Array([4, 9]), Float32Array.from([2, 4, 6, 8, 10, 12]), 0.5);
+    oa.accumulate(new Int32Array([9]), Float32Array.from([2, 2, 2]), 0.5);
+    oa.scalePending(0.5);
     expect(oa.pending).toBe(2);
     expect(oa.pendingNormSq()).toBeCloseTo(0.25 * (1 + 4 + 9 + 25 + 36 + 49), 10);
     expect(oa.apply()).toBe(2);

@@ -1,4 +1,17 @@
 export { bootstrapInterval, fidInterval, type Interval, isInterval, percentile } from './bootstrap.js';
+export {
+  type ComputeMetricsOptions,
+  computeMetrics,
+  computeReference,
+  type ExtractorSpec,
+  type ExtractorSpecInput,
+  extractorSpecSchema,
+  FeatureExtractor,
+  type ImageBatch,
+  type MetricsReport,
+  prepareImages,
+  resizeBilinear,
+} from './features.js';
 export { type FidOptions, type FidResult, frechetDistance, type Gaussian, gaussianOf } from './fid.js';
 export {
   classConsistency,

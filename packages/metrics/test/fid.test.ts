@@ -29,7 +29,8 @@ describe('FID vs numpy/scipy goldens (scripts/make_golden.py)', () => {
       if (c.eigvalsh_cov1) {
         const { values } = symEig(a!.cov, c.dim);
         const scale = Math.max(...c.eigvalsh_cov1.map(Math.abs));
-        for (const [i, w] of c.eigvalsh_cov1.entries()) expect(Math.abs(values[i]! - w)).toBeLessThan(1e-12 * scale);
+        for (const [i, w] of c.eigvalsh_cov1.entries())
+          expect(Math.abs(values[i]! - w)).toBeLessThan(1e-12 * scale);
       }
     });
   }

@@ -1,5 +1,39 @@
 // @engram-ar/probes: the study's mechanistic probes (E2–E5) on exported models, with their
 // statistics. ONNX Runtime only (no TensorFlow.js).
+
+export { type GridDivergence, gridDivergence } from './divergence.js';
+export {
+  DONOR_KINDS,
+  type DonorKind,
+  type DonorPool,
+  type DonorProbeOptions,
+  type DonorProbeProgress,
+  donorProbe,
+  rowsOverrideFrom,
+  type SelectDonorsOptions,
+  selectDonors,
+  TABLE_CONTROLS,
+} from './donor.js';
+export {
+  ComparisonSchema,
+  ConditionSchema,
+  type DonorProbeRecord,
+  DonorProbeRecordSchema,
+  type FrozenTableRecord,
+  FrozenTableRecordSchema,
+  type GateClampRecord,
+  GateClampRecordSchema,
+  jsonSafe,
+  MeanCISchema,
+  ModelInfoSchema,
+  makeRecord,
+  modelInfo,
+  type PositiveControlRecord,
+  PositiveControlRecordSchema,
+  type SampleMetrics,
+  SampleMetricsSchema,
+  writeRecord,
+} from './record.js';
 export {
   type Alternative,
   type BootstrapOpts,
@@ -21,3 +55,4 @@ export {
   rankBiserial,
   variance,
 } from './stats.js';
+export { controlTable, readTable, type TableControl, withTable } from './table-override.js';

@@ -36,7 +36,7 @@ export function klLogProbs(lp: Vec, lq: Vec, n = lp.length, offP = 0, offQ = 0):
     if (b === Number.NEGATIVE_INFINITY) return Number.POSITIVE_INFINITY;
     s += Math.exp(a) * (a - b);
   }
-  return s > 0 ? s : 0;
+  return Math.max(s, 0);
 }
 
 /** Jensen–Shannon divergence in nats (0 ≤ JS ≤ ln 2), same layout as `klLogProbs`. */
@@ -47,7 +47,7 @@ export function jsLogProbs(lp: Vec, lq: Vec, n = lp.length, offP = 0, offQ = 0):
   for (let i = 0; i < n; i++) {
     const a = lp[offP + i]! - zp;
     const b = lq[offQ + i]! - zq;
-    if (a === Number.NEGATIVE_INFINITY && b === Number.NEGATIVE_INFINITY) continue;
+    if (a === b) continue; // equal probabilities contribute exactly 0 (also 0 = 0)
     const hi = Math.max(a, b);
     const lm = hi + Math.log1p(Math.exp(Math.min(a, b) - hi)) - Math.LN2; // log((p + q) / 2)
     if (a !== Number.NEGATIVE_INFINITY) s += 0.5 * Math.exp(a) * (a - lm);

@@ -15,6 +15,15 @@ export {
   TABLE_CONTROLS,
 } from './donor.js';
 export {
+  DEFAULT_CLAMPS,
+  GATE_QUANTILES,
+  type GateClampOptions,
+  type GateClampProgress,
+  type GateClampSamples,
+  gateClampProbe,
+  gateDistribution,
+} from './gate-clamp.js';
+export {
   ComparisonSchema,
   ConditionSchema,
   type DonorProbeRecord,
@@ -34,6 +43,7 @@ export {
   SampleMetricsSchema,
   writeRecord,
 } from './record.js';
+export { type FeatureMetricsInput, featureSampleMetrics, type SampleEvaluator } from './sample-metrics.js';
 export {
   type Alternative,
   type BootstrapOpts,

@@ -108,6 +108,7 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
   const cos = g.gather(init('rope.cos', rope.cos, [m.maxSeq, D]), posIds); // [B, T, D]
   const sin = g.gather(init('rope.sin', rope.sin, [m.maxSeq, D]), posIds);
   const mask = causalMask(g, ids, past[0]!.key); // [T, P+T]
+  const maskT = g.transpose(mask, [1, 0]); // [P+T, T]
 
   const applyRope = (x: string): string => {
     const b = rope.block;
@@ -169,8 +170,11 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
     if (attention === 'contrib') {
       o = contribAttention(g, qh, presentK, presentV, mask, H);
     } else {
-      const scores = g.add(g.matmul(qh, g.transpose(presentK, [0, 1, 3, 2])), mask); // [B, H, T, P+T]
-      const attn = g.matmul(g.softmax(scores, -1), presentV); // [B, H, T, Dh]
+      // Scores as K·qᵀ ([B, H, P+T, T]) so the cache is read in its stored layout: transposing
+      // the whole K for q·Kᵀ dominated decode time at batch 256. Only q and the scores transpose.
+      const scoresT = g.add(g.matmul(presentK, g.transpose(qh, [0, 1, 3, 2])), maskT);
+      const probs = g.transpose(g.softmax(scoresT, 2), [0, 1, 3, 2]); // [B, H, T, P+T]
+      const attn = g.matmul(probs, presentV); // [B, H, T, Dh]
       o = g.reshape(g.transpose(attn, [0, 2, 1, 3]), [0, 0, D]);
     }
     h = g.add(h, g.matmul(o, init(`${p}.wo`, w(`${p}.wo`, [D, D]), [D, D])));

@@ -18,6 +18,8 @@ export interface TinySpec {
   /** Engram config (vocab is filled in); `conv` as the manifest's { kernel, dilation }. */
   engram?: Omit<EngramConfigInput, 'vocab' | 'conv'> & { conv?: { kernel: number; dilation: number } };
   seed: number;
+  /** Std of the random matrices (default 0.3). */
+  std?: number;
 }
 
 export interface TinyModel {
@@ -32,6 +34,7 @@ export interface TinyModel {
 export function tinyModel(s: TinySpec): TinyModel {
   const rng = new Rng(s.seed);
   const D = s.dim;
+  const std = s.std ?? 0.3;
   const weights: StepWeights = {};
   const rand = (name: string, shape: number[], std: number) => {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -58,19 +61,19 @@ export function tinyModel(s: TinySpec): TinyModel {
     const p = `blocks.${i}`;
     gain(`${p}.attn_norm`);
     gain(`${p}.mlp_norm`);
-    for (const n of ['wq', 'wk', 'wv', 'wo']) rand(`${p}.${n}`, [D, D], 0.3);
-    rand(`${p}.w1`, [D, s.mlpHidden], 0.3);
-    rand(`${p}.w3`, [D, s.mlpHidden], 0.3);
-    rand(`${p}.w2`, [s.mlpHidden, D], 0.3);
+    for (const n of ['wq', 'wk', 'wv', 'wo']) rand(`${p}.${n}`, [D, D], std);
+    rand(`${p}.w1`, [D, s.mlpHidden], std);
+    rand(`${p}.w3`, [D, s.mlpHidden], std);
+    rand(`${p}.w2`, [s.mlpHidden, D], std);
     if (s.engram?.layers.includes(i)) {
       const E = rowsPerLayer * dHead;
-      rand(`engram.${i}.w_k`, [E, D], 0.3);
-      rand(`engram.${i}.w_v`, [E, D], 0.3);
+      rand(`engram.${i}.w_k`, [E, D], std);
+      rand(`engram.${i}.w_v`, [E, D], std);
       gain(`engram.${i}.norm_h`);
       gain(`engram.${i}.norm_k`);
       if (s.engram.conv) {
         gain(`engram.${i}.conv.norm`);
-        rand(`engram.${i}.conv.weight`, [s.engram.conv.kernel, D], 0.3);
+        rand(`engram.${i}.conv.weight`, [s.engram.conv.kernel, D], std);
       }
     }
   }

@@ -497,6 +497,99 @@ export class GraphBuilder {
   }
 
   /**
+   * Causal multi-head attention over a caller-owned, fixed-size KV cache (see KvCacheBuffer),
+   * from ai.onnx ops only. q, k, v are [B, T, N·H]; keyCache is [B, N, H, M] (keys stored
+   * transposed, so scores are one batched MatMul with no transpose of the cache) and valueCache
+   * [B, N, M, H]; the first pastLength (int64 scalar) of the M slots are valid. Returns the output
+   * [B, T, N·H] and only this step's rows newKey/newValue [B, N, T, H] — the caller appends them
+   * to its buffers. ORT takes inputs without copying but copies every output into a fresh JS
+   * buffer, so returning a whole present cache each step costs more than the attention itself.
+   */
+  cachedAttention(
+    q: string,
+    k: string,
+    v: string,
+    opts: {
+      numHeads: number;
+      headDim: number;
+      keyCache: string;
+      valueCache: string;
+      pastLength: string;
+      scale?: number;
+    },
+  ): { output: string; newKey: string; newValue: string } {
+    const { numHeads: n, headDim: h } = opts;
+    const heads = (x: string) => this.transpose(this.reshape(x, [0, 0, n, h]), [0, 2, 1, 3]); // [B,N,T,H]
+    const [qh, kh, vh] = [heads(q), heads(k), heads(v)];
+    const scale = this.scalar(opts.scale ?? 1 / Math.sqrt(h));
+    const negInf = this.scalar(Number.NEGATIVE_INFINITY);
+    const zero = this.scalar(0, 'int64');
+    const one = this.scalar(1, 'int64');
+    const m = this.dim(opts.keyCache, 3);
+    const t = this.dim(q, 1);
+    // Cached slots: valid below pastLength. New rows: causal among themselves.
+    const slots = this.op('Range', [zero, m, one]);
+    const pastScores = this.where(
+      this.op('Less', [slots, opts.pastLength]),
+      this.mul(this.matmul(qh, opts.keyCache), scale),
+      negInf,
+    ); // [B,N,T,M]
+    const steps = this.op('Range', [zero, t, one]);
+    const newScores = this.where(
+      this.op('LessOrEqual', [steps, this.unsqueeze(steps, [1])]),
+      this.mul(this.matmul(qh, this.transpose(kh, [0, 1, 3, 2])), scale),
+      negInf,
+    ); // [B,N,T,T]
+    const probs = this.softmax(this.concat([pastScores, newScores], 3));
+    const sizes = this.concat([this.unsqueeze(m, [0]), this.unsqueeze(t, [0])], 0);
+    const [pPast, pNew] = this.node('Split', [probs, sizes], { axis: 3 }, { outputs: 2 });
+    const mixed = this.add(this.matmul(pPast!, opts.valueCache), this.matmul(pNew!, vh)); // [B,N,T,H]
+    const output = this.reshape(this.transpose(mixed, [0, 2, 1, 3]), [0, 0, n * h]);
+    return { output, newKey: kh, newValue: vh };
+  }
+
+  /**
+   * com.microsoft GroupQueryAttention (always causal). q [B, T, N·H], k/v [B, T, Nkv·H]; the cache
+   * [B, Nkv, M, H] is either the past (M = P, present is [B, Nkv, P+T, H]) or a preallocated
+   * buffer of the maximum length that ORT updates in place when the same tensors are fed as past
+   * and passed as preallocated present outputs (see Session.run's `fetches`). seqlensK int32 [B]
+   * = total length − 1 per row; totalSequenceLength int32 scalar. ORT's CPU kernel requires H to
+   * be a multiple of 8 (16 with rotary). With `rotary`, q and k are rotated inside the op (rotate-half unless
+   * interleaved) at positions given by the cache length.
+   */
+  groupQueryAttention(
+    q: string,
+    k: string,
+    v: string,
+    opts: {
+      numHeads: number;
+      kvNumHeads?: number;
+      pastKey: string;
+      pastValue: string;
+      seqlensK: string;
+      totalSequenceLength: string;
+      rotary?: { cosCache: string; sinCache: string; interleaved?: boolean };
+      scale?: number;
+    },
+  ): { output: string; presentKey: string; presentValue: string } {
+    const attrs: Record<string, AttrValue> = {
+      num_heads: opts.numHeads,
+      kv_num_heads: opts.kvNumHeads ?? opts.numHeads,
+    };
+    if (opts.scale !== undefined) attrs.scale = float(opts.scale);
+    const inputs = [q, k, v, opts.pastKey, opts.pastValue, opts.seqlensK, opts.totalSequenceLength];
+    if (opts.rotary) {
+      attrs.do_rotary = 1;
+      attrs.rotary_interleaved = opts.rotary.interleaved ? 1 : 0;
+      inputs.push(opts.rotary.cosCache, opts.rotary.sinCache);
+    }
+    const [output, presentKey, presentValue] = this.contrib('GroupQueryAttention', inputs, attrs, {
+      outputs: 3,
+    });
+    return { output: output!, presentKey: presentKey!, presentValue: presentValue! };
+  }
+
+  /**
    * com.microsoft RotaryEmbedding on x [B, T, N·H] (or [B, N, T, H]): each head's first
    * rotaryDim channels are rotated by angle cos/sinCache[position] ([maxPos, rotaryDim/2]).
    * interleaved = false pairs channel i with i + rotaryDim/2 (GPT-NeoX "rotate half"), true pairs

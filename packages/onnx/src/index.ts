@@ -12,6 +12,7 @@ export {
   tensorAttr,
 } from './builder.js';
 export { maybeDumpModel, onnxCheckDir } from './dump.js';
+export { KvCacheBuffer, type KvCacheBufferOptions } from './kv-buffer.js';
 export { type AttrValue, type ElemType, type InitData, MS_DOMAIN } from './proto.js';
 export {
   asF32,

@@ -59,21 +59,24 @@ export class Session {
 
   /**
    * Runs the model. Throws before calling ORT if a feed is missing or unknown, or its dtype,
-   * rank, static dims or element count do not match; `fetches` limits which outputs are computed.
+   * rank, static dims or element count do not match. `fetches` limits which outputs are computed:
+   * names, or a map from name to a preallocated ort.Tensor ORT writes into (null = allocate). A
+   * tensor fed as an input and preallocated as an output shares its buffer (in-place KV caches).
    */
   async run(
     feeds: Record<string, ort.Tensor | FeedValue>,
-    fetches?: readonly string[],
+    fetches?: readonly string[] | Record<string, ort.Tensor | null>,
   ): Promise<Record<string, ort.Tensor>> {
     const tensors = this.validate(feeds);
     if (fetches) {
-      const unknown = fetches.filter((f) => !this.outputNames.includes(f));
+      const names: readonly string[] = isNameList(fetches) ? fetches : Object.keys(fetches);
+      const unknown = names.filter((f) => !this.outputNames.includes(f));
       if (unknown.length) {
         throw new Error(
           `unknown fetch ${unknown.map(q).join(', ')}; model outputs: ${this.outputNames.join(', ')}`,
         );
       }
-      return this.raw.run(tensors, fetches);
+      return this.raw.run(tensors, fetches as ort.InferenceSession.FetchesType);
     }
     return this.raw.run(tensors);
   }
@@ -212,6 +215,10 @@ function toSpec(m: ort.InferenceSession.ValueMetadata): InputSpec {
   if (!m.isTensor) return { name: m.name, type: 'non-tensor', dims: null };
   const shape = m.shape.map((d) => (typeof d === 'number' ? (d < 0 ? null : d) : d === '' ? null : d));
   return { name: m.name, type: m.type, dims: shape };
+}
+
+function isNameList(f: readonly string[] | Record<string, ort.Tensor | null>): f is readonly string[] {
+  return Array.isArray(f);
 }
 
 function q(s: string): string {

@@ -3,7 +3,15 @@
 // TS reference, and the buffer must hold the rotated keys at their positions.
 import { Rng } from '@engram-ar/tensor/rng';
 import { describe, expect, it } from 'vitest';
-import { asF32, createSession, GraphBuilder, maybeDumpModel, ort, tensorF32, tensorI32 } from '../src/index.js';
+import {
+  asF32,
+  createSession,
+  GraphBuilder,
+  maybeDumpModel,
+  ort,
+  tensorF32,
+  tensorI32,
+} from '../src/index.js';
 import { matmulRef, maxAbsDiff, multiHeadCausalRef, randn, ropeCaches, ropeRef } from './reference.js';
 
 const N = 2;
@@ -37,7 +45,10 @@ describe('GroupQueryAttention (com.microsoft)', () => {
         pastValue: pastV,
         seqlensK,
         totalSequenceLength: total,
-        rotary: { cosCache: b.init('cos', caches.cos, [MAX, H / 2]), sinCache: b.init('sin', caches.sin, [MAX, H / 2]) },
+        rotary: {
+          cosCache: b.init('cos', caches.cos, [MAX, H / 2]),
+          sinCache: b.init('sin', caches.sin, [MAX, H / 2]),
+        },
       },
     );
     b.output('out', 'float32', ['B', 'T', D], r.output);
@@ -92,9 +103,9 @@ describe('GroupQueryAttention (com.microsoft)', () => {
       for (let n = 0; n < N; n++) {
         for (let t = 0; t < T; t++) {
           const at = ((i * N + n) * MAX + t) * H;
-          expect(maxAbsDiff(kBuf.subarray(at, at + H), ref.k.subarray(t * D + n * H, t * D + (n + 1) * H))).toBeLessThan(
-            1e-5,
-          );
+          expect(
+            maxAbsDiff(kBuf.subarray(at, at + H), ref.k.subarray(t * D + n * H, t * D + (n + 1) * H)),
+          ).toBeLessThan(1e-5);
         }
       }
     }

@@ -2,7 +2,14 @@
 // new K/V rows, must equal the multi-head causal reference; the buffers hold keys transposed.
 import { Rng } from '@engram-ar/tensor/rng';
 import { describe, expect, it } from 'vitest';
-import { asF32, createSession, GraphBuilder, KvCacheBuffer, maybeDumpModel, tensorF32 } from '../src/index.js';
+import {
+  asF32,
+  createSession,
+  GraphBuilder,
+  KvCacheBuffer,
+  maybeDumpModel,
+  tensorF32,
+} from '../src/index.js';
 import { matmulRef, maxAbsDiff, multiHeadCausalRef, randn } from './reference.js';
 
 const N = 2;

@@ -1,4 +1,6 @@
 // @engram-ar/sampler: run exported engram-ar models with ONNX Runtime only (no TensorFlow.js).
+
+export { type DecodedImages, decodeCodes, imagesToUint8 } from './decode.js';
 export {
   type GateClamp,
   type GenerateOptions,

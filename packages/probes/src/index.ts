@@ -15,6 +15,13 @@ export {
   TABLE_CONTROLS,
 } from './donor.js';
 export {
+  type FrozenTableOptions,
+  type FrozenTableProgress,
+  type FrozenTableSamples,
+  frozenTableProbe,
+  type TableVariant,
+} from './frozen-table.js';
+export {
   DEFAULT_CLAMPS,
   GATE_QUANTILES,
   type GateClampOptions,
@@ -23,6 +30,7 @@ export {
   gateClampProbe,
   gateDistribution,
 } from './gate-clamp.js';
+export { type CodeGrids, type PositiveControlOptions, positiveControl } from './positive-control.js';
 export {
   ComparisonSchema,
   ConditionSchema,

@@ -159,6 +159,54 @@ describe('builder errors name the value', () => {
     expect(() => b.output('y', 'float32', [2])).toThrow(/output 'y': unknown value 'y'/);
   });
 
+  it('initialisers of every element type reach ORT with their values (float16 bits, bool, int8, int32)', async () => {
+    const b = new GraphBuilder({ name: 'dtypes' });
+    const f16 = b.init('f16', Uint16Array.of(0x3c00, 0xc000, 0x3800, 0x7bff), [4]); // 1, -2, 0.5, 65504
+    const flags = b.init('flags', Uint8Array.of(1, 0, 0, 1), [4], { type: 'bool' });
+    const i8 = b.init('i8', Int8Array.of(-128, -1, 0, 127), [4]);
+    const i32 = b.init('i32', Int32Array.of(-(2 ** 31), 7, 0, 2 ** 31 - 1), [4]);
+    const u8 = b.init('u8', Uint8Array.of(0, 1, 128, 255), [4]);
+    const x = b.input('x', 'float32', [4]);
+    const parts = [f16, flags, i8, i32, u8].map((t) => b.cast(t, 'float32'));
+    b.output(
+      'y',
+      'float32',
+      [5, 4],
+      b.add(
+        b.concat(
+          parts.map((p) => b.unsqueeze(p, [0])),
+          0,
+        ),
+        x,
+      ),
+    );
+    const bytes = b.toBytes();
+    await maybeDumpModel('dtypes', bytes);
+    const r = await (await createSession(bytes)).run({ x: tensorF32([0, 0, 0, 0], [4]) });
+    expect(Array.from(asF32(r.y!))).toEqual([
+      1,
+      -2,
+      0.5,
+      65504,
+      1,
+      0,
+      0,
+      1,
+      -128,
+      -1,
+      0,
+      127,
+      -(2 ** 31),
+      7,
+      0,
+      Math.fround(2 ** 31 - 1), // float32 rounds it to 2^31
+      0,
+      1,
+      128,
+      255,
+    ]);
+  });
+
   it('equal scalars and int64 lists share one initialiser', () => {
     const b = new GraphBuilder({ name: 'shared' });
     const x = b.input('x', 'float32', [2, 3]);

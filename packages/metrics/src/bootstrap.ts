@@ -1,7 +1,12 @@
-// Percentile bootstrap 95 % confidence intervals: resample the generated samples with
-// replacement (seeded Rng), recompute the metric, take the 2.5th and 97.5th percentiles (linear
-// interpolation, as numpy.percentile). The reference statistics stay fixed: the interval covers
-// the sampling noise of the generated set only.
+// Bootstrap 95 % confidence intervals: resample the generated samples with replacement (seeded
+// Rng), recompute the metric, take the 2.5th and 97.5th percentiles (linear interpolation, as
+// numpy.percentile). The reference statistics stay fixed: the interval covers the sampling noise
+// of the generated set only.
+//
+// FID is biased upwards on a resample (duplicated rows shrink the effective sample), so the raw
+// percentile interval can miss the point estimate entirely. By default ('bias-corrected') both
+// percentiles are shifted by the bootstrap bias estimate, mean(replicates) − estimate;
+// 'percentile' gives the raw interval.
 import { Rng } from '@engram-ar/tensor/rng';
 import { type FidOptions, frechetDistance } from './fid.js';
 import { inceptionScoreFromProbs, softmaxRows } from './is.js';
@@ -11,11 +16,15 @@ export interface Interval {
   low: number;
   high: number;
   replicates: number;
+  method: 'bias-corrected' | 'percentile';
+  /** mean(replicates) − estimate on the full set. */
+  bias: number;
 }
 
 export interface BootstrapOptions {
   replicates?: number; // default 50
   seed?: number | string; // default 0
+  method?: 'bias-corrected' | 'percentile';
 }
 
 /** Linear-interpolated percentile q ∈ [0, 100] of `x`. */
@@ -34,6 +43,11 @@ export async function bootstrapInterval(
   opts: BootstrapOptions = {},
 ): Promise<Interval> {
   const replicates = opts.replicates ?? 50;
+  if (!Number.isInteger(replicates) || replicates < 1) {
+    throw new Error(`bootstrap: replicates must be a positive integer, got ${replicates}`);
+  }
+  const method = opts.method ?? 'bias-corrected';
+  const estimate = await statistic(Int32Array.from({ length: n }, (_, i) => i));
   const rng = new Rng(opts.seed ?? 0).split('bootstrap');
   const values = new Float64Array(replicates);
   const idx = new Int32Array(n);
@@ -41,7 +55,17 @@ export async function bootstrapInterval(
     for (let i = 0; i < n; i++) idx[i] = rng.int(n);
     values[b] = await statistic(idx);
   }
-  return { low: percentile(values, 2.5), high: percentile(values, 97.5), replicates };
+  let mean = 0;
+  for (const v of values) mean += v / replicates;
+  const bias = mean - estimate;
+  const shift = method === 'bias-corrected' ? bias : 0;
+  return {
+    low: percentile(values, 2.5) - shift,
+    high: percentile(values, 97.5) - shift,
+    replicates,
+    method,
+    bias,
+  };
 }
 
 function gatherRows(x: Features, dim: number, idx: Int32Array): Float64Array {

@@ -125,11 +125,27 @@ describe('bootstrap', () => {
     const n = 400;
     const x = Float64Array.from({ length: n }, () => rng.normal());
     const mean = (idx: Int32Array) => idx.reduce((s, i) => s + x[i]!, 0) / idx.length;
-    const ci = await bootstrapInterval(n, mean, { replicates: 400, seed: 1 });
+    const ci = await bootstrapInterval(n, mean, { replicates: 400, seed: 1, method: 'percentile' });
     const half = (ci.high - ci.low) / 2;
     expect(half).toBeGreaterThan(0.8 * (1.96 / Math.sqrt(n)));
     expect(half).toBeLessThan(1.2 * (1.96 / Math.sqrt(n)));
-    expect(await bootstrapInterval(n, mean, { replicates: 400, seed: 1 })).toEqual(ci);
+    expect(await bootstrapInterval(n, mean, { replicates: 400, seed: 1, method: 'percentile' })).toEqual(ci);
+    // the mean is unbiased: the correction only moves the interval by the (small) bias estimate
+    const bc = await bootstrapInterval(n, mean, { replicates: 400, seed: 1 });
+    expect(Math.abs(bc.bias)).toBeLessThan(0.2 / Math.sqrt(n));
+    expect(bc.low).toBeCloseTo(ci.low - bc.bias, 12);
+  });
+
+  it('bias correction re-centres a biased statistic (number of distinct rows)', async () => {
+    // a resample holds ≈ (1 − 1/e)·n distinct rows, the full set n: bias ≈ −n/e
+    const n = 1000;
+    const distinct = (idx: Int32Array) => new Set(idx).size;
+    const raw = await bootstrapInterval(n, distinct, { replicates: 100, seed: 2, method: 'percentile' });
+    const bc = await bootstrapInterval(n, distinct, { replicates: 100, seed: 2 });
+    expect(raw.high).toBeLessThan(n);
+    expect(bc.bias).toBeCloseTo(-n / Math.E, -1);
+    expect(bc.low).toBeLessThan(n);
+    expect(bc.high).toBeGreaterThan(n);
   });
 
   it('IS interval brackets the point estimate', async () => {

@@ -2,6 +2,7 @@
 // itself here, so later stages (tokenizer, ar, sample, probes, …) add a file and one line.
 import { Command } from 'commander';
 import { registerDatasetsCommands } from './commands/datasets.js';
+import { registerMetricsCommands } from './commands/metrics.js';
 import { registerTokenizerCommands } from './commands/tokenizer.js';
 
 export function createProgram(): Command {
@@ -10,6 +11,7 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   registerDatasetsCommands(program);
+  registerMetricsCommands(program);
   registerTokenizerCommands(program);
   return program;
 }

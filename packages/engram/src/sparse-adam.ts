@@ -105,34 +105,40 @@ export class SparseAdam {
       throw new Error(`SparseAdam.accumulate: grads has ${grads.length} floats, needs ${n * D}`);
     if (this.table.frozen) return;
     const rows = this.table.rows;
+    // Worst case every id is new: size the map once so the hot loop below works on locals only.
+    if (this.count + n > this.uniq.length) this.grow(this.count + n);
+    const { keys, vals, uniq, acc } = this;
+    const mask = keys.length - 1;
+    let count = this.count;
     for (let i = 0; i < n; i++) {
       const r = rowIds[i]!;
-      if (!(r >= 0 && r < rows))
+      if (!(r >= 0 && r < rows)) {
+        this.count = count;
         throw new RangeError(`SparseAdam.accumulate: row id ${r} outside [0, ${rows})`);
-      if (this.count >= this.uniq.length) this.grow(this.count + 1);
-      const mask = this.keys.length - 1;
+      }
       let h = Math.imul(r, 0x9e3779b1) & mask;
       let slot = -1;
       for (;;) {
-        const k = this.keys[h]!;
+        const k = keys[h]!;
         if (k === r) {
-          slot = this.vals[h]!;
+          slot = vals[h]!;
           break;
         }
         if (k === -1) {
-          slot = this.count++;
-          this.keys[h] = r;
-          this.vals[h] = slot;
-          this.uniq[slot] = r;
-          this.acc.fill(0, slot * D, slot * D + D);
+          slot = count++;
+          keys[h] = r;
+          vals[h] = slot;
+          uniq[slot] = r;
+          acc.fill(0, slot * D, slot * D + D);
           break;
         }
         h = (h + 1) & mask;
       }
       const a = slot * D;
       const g = i * D;
-      for (let d = 0; d < D; d++) this.acc[a + d]! += scale * grads[g + d]!;
+      for (let d = 0; d < D; d++) acc[a + d]! += scale * grads[g + d]!;
     }
+    this.count = count;
   }
 
   /** Sum of squares of the pending (deduplicated) gradient, e.g. for global-norm clipping. */
@@ -153,30 +159,30 @@ export class SparseAdam {
   apply(lr = this.lr): number {
     const D = this.table.dHead;
     const touched = this.count;
-    const { beta1: b1, beta2: b2, eps } = this;
+    const { beta1: b1, beta2: b2, eps, keys, uniq, acc, m: M, v: V, t: steps } = this;
     const step = lr * this.lrMultiplier;
     const w = this.table.data;
-    const mask = this.keys.length - 1;
+    const mask = keys.length - 1;
     for (let i = 0; i < touched; i++) {
-      const r = this.uniq[i]!;
-      const t = this.t[r]! + 1;
-      this.t[r] = t;
+      const r = uniq[i]!;
+      const t = steps[r]! + 1;
+      steps[r] = t;
       const c1 = 1 - b1 ** t;
       const c2 = 1 - b2 ** t;
       const base = r * D;
       const a = i * D;
       for (let d = 0; d < D; d++) {
-        const g = this.acc[a + d]!;
-        const m = b1 * this.m[base + d]! + (1 - b1) * g;
-        const v = b2 * this.v[base + d]! + (1 - b2) * g * g;
-        this.m[base + d] = m;
-        this.v[base + d] = v;
+        const g = acc[a + d]!;
+        const m = b1 * M[base + d]! + (1 - b1) * g;
+        const v = b2 * V[base + d]! + (1 - b2) * g * g;
+        M[base + d] = m;
+        V[base + d] = v;
         w[base + d]! -= (step * (m / c1)) / (Math.sqrt(v / c2) + eps);
       }
       // Clear this row's map entry (walk its probe chain) so the next batch starts empty in O(touched).
       let h = Math.imul(r, 0x9e3779b1) & mask;
-      while (this.keys[h] !== r) h = (h + 1) & mask;
-      this.keys[h] = -1;
+      while (keys[h] !== r) h = (h + 1) & mask;
+      keys[h] = -1;
     }
     // Removing keys mid-chain would break lookups, but all keys of this batch are removed, so the map is empty.
     this.count = 0;

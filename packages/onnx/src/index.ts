@@ -11,7 +11,7 @@ export {
   type SaveOptions,
   tensorAttr,
 } from './builder.js';
-export { maybeDumpModel, onnxCheckDir } from './dump.js';
+export { externalLocations, maybeDumpModel, onnxCheckDir } from './dump.js';
 export { KvCacheBuffer, type KvCacheBufferOptions } from './kv-buffer.js';
 export { type AttrValue, type ElemType, type InitData, MS_DOMAIN } from './proto.js';
 export {

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerDatasetsCommands } from './commands/datasets.js';
 import { registerMetricsCommands } from './commands/metrics.js';
+import { registerProbeCommands } from './commands/probe.js';
 import { registerTokenizerCommands } from './commands/tokenizer.js';
 
 export function createProgram(): Command {
@@ -12,6 +13,7 @@ export function createProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerDatasetsCommands(program);
   registerMetricsCommands(program);
+  registerProbeCommands(program);
   registerTokenizerCommands(program);
   return program;
 }

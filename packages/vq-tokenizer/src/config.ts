@@ -116,7 +116,7 @@ export const PRESETS = {
       codebookSize: 128,
       codeDim: 8,
     },
-    train: { steps: 2000, batchSize: 32, lr: 2e-3, restartAfter: 50, checkpointEvery: 250, seed: 0 },
+    train: { steps: 1200, batchSize: 32, lr: 2e-3, restartAfter: 50, checkpointEvery: 100, seed: 0 },
   },
 } as const satisfies Record<string, TokenizerConfigInput>;
 export type PresetName = keyof typeof PRESETS;

@@ -88,25 +88,24 @@ function progressReporter(stream: NodeJS.WriteStream): (p: TrainProgress) => voi
 }
 
 /**
- * An ONNX classifier as a `Classifier`: takes the first input (NCHW or NHWC, decided from its static
- * dims) and the `logits` output (or the first output), argmax per row. Pixels are fed in [-1, 1]
- * unless a `manifest.json` beside the model says `"inputRange": [0, 1]`.
+ * An ONNX classifier (feature-net export) as a `Classifier`: argmax of its logits. Input name, layout,
+ * pixel range and logits output come from the extractor sidecar `<model>.json` when present; without
+ * it: the first input, NCHW, [-1, 1], output `logits` (or the first output).
  */
 async function onnxClassifier(path: string, ds: ImageDataset): Promise<Classifier> {
   const session = await createSession(path);
-  const input = session.inputs[0]!;
-  const output = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0]!;
-  let range: [number, number] = [-1, 1];
+  let side: { input?: string; layout?: string; range?: [number, number]; logitsOutput?: string } = {};
   try {
-    const m = JSON.parse(await readFile(join(dirname(path), 'manifest.json'), 'utf8')) as {
-      inputRange?: unknown;
-    };
-    if (Array.isArray(m.inputRange) && m.inputRange.length === 2) range = m.inputRange as [number, number];
+    side = JSON.parse(await readFile(path.replace(/\.onnx$/, '.json'), 'utf8'));
   } catch {
-    // no manifest: keep [-1, 1]
+    // no sidecar: defaults below
   }
+  const inputName = side.input ?? session.inputNames[0]!;
+  const output =
+    side.logitsOutput ?? (session.outputNames.includes('logits') ? 'logits' : session.outputNames[0]!);
+  const range = side.range ?? [-1, 1];
   const { height: h, width: w, channels: c } = ds;
-  const nhwc = input.dims?.length === 4 && input.dims[3] === c && input.dims[1] !== c;
+  const nhwc = side.layout === 'NHWC';
   return async (images, n) => {
     const batch = 256;
     const pred = new Int32Array(n);
@@ -127,7 +126,7 @@ async function onnxClassifier(path: string, ds: ImageDataset): Promise<Classifie
             for (let p = 0; p < h * w; p++) feed[(bi * h * w + p) * c + k] = x[(bi * c + k) * h * w + p]!;
         dims = [b, h, w, c];
       }
-      const out = await session.run({ [input.name]: new ort.Tensor('float32', feed, dims) }, [output]);
+      const out = await session.run({ [inputName]: new ort.Tensor('float32', feed, dims) }, [output]);
       const logits = out[output]!.data as Float32Array;
       const k = logits.length / b;
       for (let i = 0; i < b; i++) {

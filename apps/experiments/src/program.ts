@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerDatasetsCommands } from './commands/datasets.js';
 import { registerMetricsCommands } from './commands/metrics.js';
 import { registerProbeCommands } from './commands/probe.js';
+import { registerSampleCommands } from './commands/sample.js';
 import { registerTokenizerCommands } from './commands/tokenizer.js';
 
 export function createProgram(): Command {
@@ -14,6 +15,7 @@ export function createProgram(): Command {
   registerDatasetsCommands(program);
   registerMetricsCommands(program);
   registerProbeCommands(program);
+  registerSampleCommands(program);
   registerTokenizerCommands(program);
   return program;
 }

@@ -43,8 +43,9 @@ export interface GenerateProgress {
   /** Finished images. */
   done: number;
   total: number;
-  /** Codes sampled so far (all batches). */
+  /** Codes sampled so far (all batches) and in the whole run. */
   codes: number;
+  totalCodes: number;
   elapsedMs: number;
   codesPerSec: number;
   etaMs: number;
@@ -255,6 +256,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
             done: start + (p === N - 1 ? b : 0),
             total: n,
             codes: sampled,
+            totalCodes: n * N,
             elapsedMs,
             codesPerSec,
             etaMs: ((n * N - sampled) / codesPerSec) * 1000,

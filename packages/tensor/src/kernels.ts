@@ -5,6 +5,8 @@
 //   DepthwiseConv2dNativeBackpropInput     (gradients of depthwiseConv2d: Engram's short causal conv)
 //   DepthwiseConv2dNativeBackpropFilter
 //   Einsum                                 (forward only; tfjs has no einsum gradient on any backend)
+// and replaces one that exists but is slow where training needs it:
+//   BatchMatMul                            (transposed and 3-D×2-D products, i.e. every matmul gradient)
 // Each is tested against the cpu backend in test/kernels.test.ts.
 //
 // Working with wasm tensors: `backend.makeOutput` allocates on the wasm heap and `typedArrayFromHeap` gives a
@@ -273,6 +275,64 @@ function viaCpu(kernelName: string): tf.KernelFunc {
   };
 }
 
+/**
+ * Speeds up the stock wasm BatchMatMul, which runs XNNPACK only for one untransposed [M,K]·[K,N] product
+ * (~30 GFLOP/s) and a plain loop otherwise (~3 GFLOP/s). When b has a single batch (weights: 2-D, or
+ * [1,…,1,K,N]) we materialise any transposes with wasm's Transpose kernel (cheap: O(size) vs O(M·K·N)) and
+ * fold a's batch dims into M, so the product is one untransposed XNNPACK call. This covers x·W for 3-D x and
+ * both matmul gradients (dy·Wᵀ and xᵀ·dy). Truly batched products (attention) go to the stock kernel.
+ */
+function fastBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const untouched = batchA === 1 && !transposeA && !transposeB;
+    if (batchB !== 1 || untouched || a.dtype !== 'float32' || b.dtype !== 'float32') return stock(args);
+    const wasm = backend as WasmBackend;
+    const transpose = tf.getKernel(tf.Transpose, 'wasm')!.kernelFunc;
+    const temps: tf.TensorInfo[] = [];
+    const swapLast2 = (t: tf.TensorInfo): tf.TensorInfo => {
+      const perm = t.shape.map((_, i) => i);
+      const r = perm.length;
+      [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
+      const out = transpose({ inputs: { x: t }, backend, attrs: { perm } }) as tf.TensorInfo;
+      temps.push(out);
+      return out;
+    };
+    try {
+      const aa = transposeA ? swapLast2(a) : a; // [..., M, K]
+      const bb = transposeB ? swapLast2(b) : b; // [..., K, N]
+      const M = aa.shape[aa.shape.length - 2]!;
+      const K = aa.shape[aa.shape.length - 1]!;
+      const N = bb.shape[bb.shape.length - 1]!;
+      if (bb.shape[bb.shape.length - 2] !== K) {
+        throw new Error(
+          `Error in matMul: inner shapes (${K}) and (${bb.shape[bb.shape.length - 2]}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+        );
+      }
+      const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(
+        a.shape.slice(0, -2),
+        b.shape.slice(0, -2),
+      );
+      const out = stock({
+        inputs: {
+          a: { dataId: aa.dataId, shape: [1, batchA * M, K], dtype: 'float32' },
+          b: { dataId: bb.dataId, shape: [1, K, N], dtype: 'float32' },
+        },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      }) as tf.TensorInfo;
+      out.shape = [...batchShape, M, N];
+      return out;
+    } finally {
+      for (const t of temps) wasm.disposeData(t.dataId);
+    }
+  };
+}
+
 const KERNELS: tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'wasm', kernelFunc: unsortedSegmentSum },
   { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
@@ -292,9 +352,22 @@ const KERNELS: tf.KernelConfig[] = [
 /** Names of the kernels this package adds to the wasm backend. */
 export const REGISTERED_WASM_KERNELS: string[] = KERNELS.map((k) => k.kernelName);
 
-/** Registers the missing wasm kernels; skips any a newer tfjs already provides. Idempotent. */
+/** Stock wasm kernels this package wraps with a faster path (same results; see fastBatchMatMul). */
+export const REPLACED_WASM_KERNELS: string[] = [tf.BatchMatMul];
+
+const ours = new WeakSet<tf.KernelFunc>();
+
+/** Registers the missing wasm kernels (skipping any a newer tfjs provides) and the faster BatchMatMul. Idempotent. */
 export function registerWasmKernels(): void {
   for (const k of KERNELS) {
     if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
+  }
+  const stock = tf.getKernel(tf.BatchMatMul, 'wasm');
+  if (stock && !ours.has(stock.kernelFunc)) {
+    const kernelFunc = fastBatchMatMul(stock.kernelFunc);
+    ours.add(kernelFunc);
+    // keep the stock setupFunc: it binds the wasm function the wrapped kernel calls
+    tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+    tf.registerKernel({ ...stock, kernelFunc });
   }
 }

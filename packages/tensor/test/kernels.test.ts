@@ -1,6 +1,6 @@
 // Every kernel registered for wasm is compared with the cpu backend's kernel on random inputs.
 import { describe, expect, it } from 'vitest';
-import { REGISTERED_WASM_KERNELS, Rng, tf } from '../src/index.js';
+import { REGISTERED_WASM_KERNELS, REPLACED_WASM_KERNELS, Rng, tf } from '../src/index.js';
 
 const TOL = 1e-5;
 const rng = new Rng('kernels-test');
@@ -57,6 +57,58 @@ describe('registered wasm kernels match cpu (max abs diff ≤ 1e-5)', () => {
       'Einsum',
     ]);
     for (const k of REGISTERED_WASM_KERNELS) expect(tf.getKernel(k, 'wasm'), k).toBeDefined();
+    expect(REPLACED_WASM_KERNELS).toEqual(['BatchMatMul']);
+  });
+
+  it('BatchMatMul (fast path for single-batch b, stock otherwise): transposes, ranks, broadcasting', async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[7, 5], [5, 6], false, false],
+      [[7, 5], [6, 5], false, true],
+      [[5, 7], [5, 6], true, false],
+      [[5, 7], [6, 5], true, true],
+      [[3, 7, 5], [5, 6], false, false],
+      [[3, 7, 5], [1, 6, 5], false, true],
+      [[2, 3, 5, 7], [5, 6], true, false],
+      [[2, 3, 5, 7], [1, 1, 6, 5], true, true],
+      [[7, 5], [1, 1, 6, 5], false, true],
+      [[4, 7, 5], [4, 5, 6], false, false],
+      [[4, 5, 7], [4, 6, 5], true, true],
+      [[64, 40], [80, 40], false, true],
+      [[40, 64], [40, 80], true, false],
+    ];
+    for (const [as, bs, ta, tb] of cases) {
+      const ad = randn(as.reduce((x, y) => x * y, 1));
+      const bd = randn(bs.reduce((x, y) => x * y, 1));
+      await expectSameOnBothBackends(
+        () => {
+          const out = tf.matMul(tf.tensor(ad, as), tf.tensor(bd, bs), ta, tb);
+          return [out, tf.tensor1d(out.shape)];
+        },
+        `matMul ${JSON.stringify([as, bs, ta, tb])}`,
+      );
+    }
+    await tf.setBackend('wasm');
+    expect(() => tf.matMul(tf.zeros([2, 3]), tf.zeros([4, 3]))).toThrow(/inner shapes/);
+  });
+
+  it('matMul gradients through the fast path (2-D and 3-D × 2-D)', async () => {
+    const xd = randn(3 * 6 * 8);
+    const wd = randn(8 * 5);
+    const gd = randn(3 * 6 * 5);
+    await expectSameOnBothBackends(
+      () =>
+        tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+          tf.sum(tf.mul(tf.matMul(tf.reshape(x, [18, 8]), w), tf.tensor2d(gd, [18, 5]))),
+        )([tf.tensor3d(xd, [3, 6, 8]), tf.tensor2d(wd, [8, 5])]),
+      'matMul grads 2-D',
+    );
+    await expectSameOnBothBackends(
+      () =>
+        tf.grad((x: tf.Tensor) =>
+          tf.sum(tf.mul(tf.matMul(x, tf.tensor2d(wd, [8, 5])), tf.tensor3d(gd, [3, 6, 5]))),
+        )(tf.tensor3d(xd, [3, 6, 8])),
+      'matMul grads 3-D x 2-D',
+    );
   });
 
   it('UnsortedSegmentSum: float32/int32, 1-D and 2-D ids, out-of-range ids dropped', async () => {

@@ -85,7 +85,26 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-const cases: [string, Record<string, unknown>][] = [['baseline', baseCfg]];
+const cases: [string, Record<string, unknown>][] = [
+  ['baseline', baseCfg],
+  ['engram', { ...baseCfg, engram: { layers: [0, 1], heads: 2, tableRows: 13, dHead: 4, vocab: 11 } }],
+  [
+    'engram + conv',
+    {
+      ...baseCfg,
+      engram: {
+        layers: [1],
+        stencils: [['L'], ['U', 'UL']],
+        heads: 2,
+        tableRows: 17,
+        dHead: 3,
+        vocab: 11,
+        classKeyed: true,
+        conv: { enabled: true, kernel: 3, dilation: 2 },
+      },
+    },
+  ],
+];
 
 describe.each(cases)('exportOnnx (%s)', (_name, raw) => {
   const cfg = parseGPTConfig(raw);
@@ -199,6 +218,27 @@ describe.each(cases)('exportOnnx (%s)', (_name, raw) => {
       }
     });
   }
+
+  // Only Engram models have a gate to clamp.
+  if (cfg.engram)
+    it('gate clamp: ORT log-probs and gates match the tfjs forward with the same clamp', async () => {
+      const clamp = cfg.engram!.layers.map((_, i) => (i === 0 ? 0.1 : -1));
+      const ref = tfjsForward(gpt, table, codes, classes, clamp);
+      const s = await score({ model: loaded.plain, codes, classes, gateClamp: clamp });
+      const logits = ref.logits;
+      let worst = 0;
+      for (let r = 0; r < B * N; r++) {
+        const row = logits.subarray(r * V, (r + 1) * V);
+        const mx = Math.max(...row);
+        const lse = mx + Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
+        for (let v = 0; v < V; v++)
+          worst = Math.max(worst, Math.abs(s.logProbs[r * V + v]! - (row[v]! - lse)));
+      }
+      expect(worst).toBeLessThan(1e-4);
+      expect(maxAbsDiff(s.gates!, ref.gates!)).toBeLessThan(1e-5);
+      const Le = cfg.engram!.layers.length;
+      for (let r = 0; r < B * N; r++) expect(s.gates![r * Le]).toBeCloseTo(0.1, 6);
+    });
 
   it('greedy ORT sampler equals a tfjs full-recompute greedy sampler, token for token (with CFG)', async () => {
     const cls = Int32Array.from([1, 0]);

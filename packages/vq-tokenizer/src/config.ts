@@ -102,7 +102,7 @@ export const PRESETS = {
       codebookSize: 64,
       codeDim: 8,
     },
-    train: { steps: 150, batchSize: 32, lr: 3e-3, restartAfter: 20, checkpointEvery: 50, seed: 0 },
+    train: { steps: 120, batchSize: 32, lr: 3e-3, restartAfter: 20, checkpointEvery: 40, seed: 0 },
   },
   /** The CPU-scale tokenizer of the study: MNIST / Fashion-MNIST 28×28 → 7×7 codes, K = 128. */
   small: {

@@ -200,16 +200,18 @@ describe('registered wasm kernels match cpu (max abs diff ≤ 1e-5)', () => {
     }
   });
 
-  it('Conv2DBackpropFilter: large enough to be split into im2col chunks', async () => {
-    const xShape: [number, number, number, number] = [1, 128, 128, 32];
-    const fShape: [number, number, number, number] = [3, 3, 32, 2];
-    const xs = rng.fillNormal(new Float32Array(xShape.reduce((a, b) => a * b, 1)), 0, 0.1);
-    const dys = rng.fillNormal(new Float32Array(128 * 128 * 2), 0, 0.1);
+  it('Conv2DBackpropFilter: output pixels spanning several im2col chunks (256 columns each)', async () => {
+    const xShape: [number, number, number, number] = [3, 17, 13, 6]; // N = 3·17·13 = 663 → 256 + 256 + 151
+    const fShape: [number, number, number, number] = [3, 3, 6, 4];
+    // scaled so the 663-term sums are O(1): the 1e-5 bound is then a few float32 ulps, which is what a
+    // float32 product (wasm sums each chunk in float32, cpu sums in float64) can promise
+    const xs = rng.fillNormal(new Float32Array(xShape.reduce((a, b) => a * b, 1)), 0, 0.3);
+    const dys = rng.fillNormal(new Float32Array(3 * 17 * 13 * 4), 0, 0.3);
     await expectSameOnBothBackends(
       () =>
         run(
           'Conv2DBackpropFilter',
-          { x: tf.tensor4d(xs, xShape), dy: tf.tensor4d(dys, [1, 128, 128, 2]) },
+          { x: tf.tensor4d(xs, xShape), dy: tf.tensor4d(dys, [3, 17, 13, 4]) },
           { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: fShape },
         ),
       'Conv2DBackpropFilter chunked',

@@ -1,6 +1,7 @@
 // The `engram-ar` command tree. Each command group lives in src/commands/<group>.ts and registers
 // itself here, so later stages (tokenizer, ar, sample, probes, …) add a file and one line.
 import { Command } from 'commander';
+import { registerArCommands } from './commands/ar.js';
 import { registerDatasetsCommands } from './commands/datasets.js';
 import { registerMetricsCommands } from './commands/metrics.js';
 import { registerProbeCommands } from './commands/probe.js';
@@ -12,6 +13,7 @@ export function createProgram(): Command {
     .description('Engram memory for autoregressive image generation: data, training, sampling, probes')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
+  registerArCommands(program);
   registerDatasetsCommands(program);
   registerMetricsCommands(program);
   registerProbeCommands(program);

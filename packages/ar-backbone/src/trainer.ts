@@ -154,7 +154,13 @@ export class Trainer {
           })
         : null;
     this.adamw = makeAdamW(this.model, o);
-    this.schedule = lrSchedule({ peak: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps, min: o.minLr });
+    const warmupSteps = Math.min(o.warmupSteps, o.steps);
+    this.schedule = lrSchedule({
+      peak: o.lr,
+      warmupSteps,
+      totalSteps: o.steps,
+      min: Math.min(o.minLr, o.lr),
+    });
     this.rng = new Rng(o.seed).split('train');
   }
 

@@ -12,7 +12,7 @@
 // - Accumulation is in float64 in the order rows first appear, so results are deterministic and a resumed
 //   run (state() → loadState()) continues bit-identically.
 import type { NamedTensor } from '@engram-ar/tensor/safetensors';
-import type { EngramTable } from './table.js';
+import { type EngramTable, FLOATS_PER_LINE, PREFETCH_GROUP, touchSink } from './table.js';
 
 export interface SparseAdamOptions {
   lr: number;
@@ -163,7 +163,17 @@ export class SparseAdam {
     const step = lr * this.lrMultiplier;
     const w = this.table.data;
     const mask = keys.length - 1;
+    let sink = 0;
     for (let i = 0; i < touched; i++) {
+      if (i % PREFETCH_GROUP === 0) {
+        // Touch the next group's rows of t, m, v and the table first (independent loads overlap; see gatherRows).
+        const end = Math.min(touched, i + PREFETCH_GROUP);
+        for (let j = i; j < end; j++) {
+          const q = uniq[j]!;
+          sink += steps[q]!;
+          for (let d = 0; d < D; d += FLOATS_PER_LINE) sink += M[q * D + d]! + V[q * D + d]! + w[q * D + d]!;
+        }
+      }
       const r = uniq[i]!;
       const t = steps[r]! + 1;
       steps[r] = t;
@@ -186,6 +196,7 @@ export class SparseAdam {
     }
     // Removing keys mid-chain would break lookups, but all keys of this batch are removed, so the map is empty.
     this.count = 0;
+    touchSink(sink);
     return touched;
   }
 

@@ -6,9 +6,12 @@
 // rank-revealing stop, ~20× cheaper than an eigen-decomposition at d = 2048) and B = V Λ^½ from the
 // eigen-decomposition of Σ₁ (the textbook Σ₁^½ route, kept as an independent second implementation).
 // Tiny negative eigenvalues from rounding are clamped to 0 before the square root.
+import { symEigvalsBlocked } from './eigvals.js';
 import { ConvergenceError, pivotedCholesky, symEig } from './linalg.js';
 import { type EngineName, getEngine, type MatmulEngine } from './matmul.js';
 import { FeatureStats } from './stats.js';
+
+const BLOCKED_MIN = 128;
 
 export interface Gaussian {
   dim: number;
@@ -93,7 +96,8 @@ async function traceSqrtProduct(
   }
   const wt = await engine.dotRows(bt, r, s2b, n, n, { start }); // [r, n] = (Σ₂ B)ᵀ
   const m = await engine.dotRows(bt, r, wt, r, n, { lower: true, start }); // [r, r] = Bᵀ Σ₂ B
-  const { values } = symEig(m, r);
+  // large problems: blocked tridiagonalisation with the rank-2k updates on the engine
+  const values = r >= BLOCKED_MIN ? await symEigvalsBlocked(m, r, engine) : symEig(m, r).values;
   let t = 0;
   for (const v of values) t += Math.sqrt(Math.max(v, 0));
   return t;

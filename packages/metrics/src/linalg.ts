@@ -162,7 +162,12 @@ function accumulateQt(a: Float64Array, n: number, hs: Float64Array): Float64Arra
  * Implicit QL with Wilkinson-style shifts on the tridiagonal (d, e) (EISPACK tql2). Rotations are
  * applied to the rows of `zt` (= Zᵀ), two contiguous rows per rotation. Sorts ascending.
  */
-function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, zt: Float64Array | undefined): void {
+export function tridiagonalQl(
+  d: Float64Array,
+  e: Float64Array,
+  n: number,
+  zt: Float64Array | undefined,
+): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
   let f = 0;

@@ -10,7 +10,7 @@
 // score(): one prefill pass per batch over [class, codes[0..N-2]] gives every position's
 // next-code log-probs and gates — the basis of NLL and of the donor probes.
 import { rowsForGrids, rowsForNextBatch } from '@engram-ar/engram';
-import { type FeedValue, ort, type SessionOptions } from '@engram-ar/onnx';
+import { type FeedValue, KvCacheBuffer, ort, type SessionOptions } from '@engram-ar/onnx';
 import { Rng } from '@engram-ar/tensor/rng';
 import { type LoadedModel, resolveModel } from './load.js';
 import type { ModelManifest } from './manifest.js';
@@ -108,9 +108,14 @@ function resolveClasses(m: ModelManifest, classes: number | ArrayLike<number>, n
   return out;
 }
 
-function emptyCaches(m: ModelManifest, R: number): Record<string, ort.Tensor> {
+/** Empty past caches (P = 0) for the step graph, or, with `buffers`, the decode graph's host caches. */
+function emptyCaches(m: ModelManifest, R: number, buffers?: KvCacheBuffer[]): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
-  for (let i = 0; i < m.nLayer; i++) {
+  for (let i = 0; buffers && i < m.nLayer; i++) {
+    feeds[`key_cache.${i}`] = buffers[i]!.keyTensor;
+    feeds[`value_cache.${i}`] = buffers[i]!.valueTensor;
+  }
+  for (let i = 0; !buffers && i < m.nLayer; i++) {
     feeds[`past_key_values.${i}.key`] = new ort.Tensor('float32', new Float32Array(0), [
       R,
       m.nHead,
@@ -134,13 +139,26 @@ function emptyCaches(m: ModelManifest, R: number): Record<string, ort.Tensor> {
   return feeds;
 }
 
-/** Feeds the next step's caches from this step's outputs (no copies: ORT tensors go straight back). */
+/**
+ * Feeds the next step's caches from this step's outputs: present tensors go straight back (step
+ * graph), or the new rows are appended to the host buffers (decode graph).
+ */
 function carryCaches(
   m: ModelManifest,
   out: Record<string, ort.Tensor>,
   feeds: Record<string, unknown>,
+  buffers?: KvCacheBuffer[],
 ): void {
-  for (let i = 0; i < m.nLayer; i++) {
+  for (let i = 0; buffers && i < m.nLayer; i++) {
+    const t = out[`new_key.${i}`]!.dims[2]!;
+    buffers[i]!.append(
+      out[`new_key.${i}`]!.data as Float32Array,
+      out[`new_value.${i}`]!.data as Float32Array,
+      t,
+    );
+  }
+  if (buffers) feeds.past_length = buffers[0]!.lengthTensor();
+  for (let i = 0; !buffers && i < m.nLayer; i++) {
     feeds[`past_key_values.${i}.key`] = out[`present.${i}.key`];
     feeds[`past_key_values.${i}.value`] = out[`present.${i}.value`];
   }
@@ -196,8 +214,17 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       const ids = new BigInt64Array(R);
       const pos = new BigInt64Array(R);
       const rows64 = new BigInt64Array(R * rowsPer);
+      // The decode graph (host KV cache, nothing big crosses into JS) when exported, else the step graph.
+      const session = model.decode ?? model.session;
+      const buffers = model.decode
+        ? Array.from(
+            { length: m.nLayer },
+            () => new KvCacheBuffer({ batch: R, heads: m.nHead, headDim: m.headDim, maxLength: N }),
+          )
+        : undefined;
       const feeds: Record<string, ort.Tensor> = {
-        ...emptyCaches(m, R),
+        ...emptyCaches(m, R, buffers),
+        ...(buffers ? { past_length: buffers[0]!.lengthTensor() } : {}),
         input_ids: new ort.Tensor('int64', ids, [R, 1]),
         position_ids: new ort.Tensor('int64', pos, [R, 1]),
       };
@@ -226,7 +253,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
           }
         }
         const tr = performance.now();
-        const out = await model.session.raw.run(feeds);
+        const out = await session.raw.run(feeds);
         stats.ortMs += performance.now() - tr;
         stats.runs++;
         const logits = out.logits!.data as Float32Array; // [R, 1, V]
@@ -247,7 +274,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
           for (let i = 0; i < b; i++)
             for (let l = 0; l < Le; l++) gates[((start + i) * N + p) * Le + l] = g[i * Le + l]!;
         }
-        carryCaches(m, out, feeds);
+        carryCaches(m, out, feeds, buffers);
         sampled += b;
         if (opts.onProgress) {
           const elapsedMs = performance.now() - t0;

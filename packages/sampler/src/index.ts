@@ -15,8 +15,9 @@ export {
   type ScoreResult,
   score,
 } from './generate.js';
-export { type LoadedModel, loadModel, manifestHash, resolveModel } from './load.js';
+export { type LoadedModel, loadModel, manifestHash, releaseModel, resolveModel } from './load.js';
 export {
+  decodeIoNames,
   type EngramManifest,
   EngramManifestSchema,
   HashSpecJsonSchema,

@@ -8,7 +8,10 @@ import { type ModelManifest, readManifest } from './manifest.js';
 
 export interface LoadedModel {
   manifest: ModelManifest;
+  /** The step graph (past_key_values → present): prefill, scoring, any caller-driven decoding. */
   session: Session;
+  /** The fast decode graph over a host-owned KV cache, when exported and loaded (generate uses it). */
+  decode: Session | null;
   /** The Engram hash (null for the baseline). */
   hash: HashSpec | null;
   /** Directory holding model.json and the .onnx. */
@@ -23,18 +26,27 @@ export function manifestHash(m: ModelManifest): HashSpec | null {
   return spec;
 }
 
-/** Opens `dir/model.json` (or a model.json path) and its ONNX graph. */
-export async function loadModel(dirOrManifest: string, opts: SessionOptions = {}): Promise<LoadedModel> {
+/**
+ * Opens `dir/model.json` (or a model.json path), its step graph and (unless `decodeGraph: false`,
+ * which halves the memory of a large table) its decode graph.
+ */
+export async function loadModel(
+  dirOrManifest: string,
+  opts: SessionOptions & { decodeGraph?: boolean } = {},
+): Promise<LoadedModel> {
   const isDir = (await stat(dirOrManifest)).isDirectory();
   const manifestPath = isDir ? join(dirOrManifest, 'model.json') : dirOrManifest;
   const dir = dirname(manifestPath);
   const manifest = await readManifest(manifestPath);
   const hash = manifestHash(manifest);
-  const session = await createSession(join(dir, manifest.onnx), opts);
+  const { decodeGraph = true, ...sessionOpts } = opts;
+  const session = await createSession(join(dir, manifest.onnx), sessionOpts);
   const missing = manifest.io.inputs.filter((n) => !session.inputNames.includes(n));
   if (missing.length)
     throw new Error(`${manifest.onnx}: graph lacks inputs listed in model.json io: ${missing}`);
-  return { manifest, session, hash, dir };
+  const decode =
+    decodeGraph && manifest.decode ? await createSession(join(dir, manifest.decode.onnx), sessionOpts) : null;
+  return { manifest, session, decode, hash, dir };
 }
 
 /** A model given as a directory (loaded here, released by the caller's `release`) or already loaded. */
@@ -44,5 +56,11 @@ export async function resolveModel(
 ): Promise<{ model: LoadedModel; release: () => Promise<void> }> {
   if (typeof model !== 'string') return { model, release: async () => {} };
   const loaded = await loadModel(model, opts);
-  return { model: loaded, release: () => loaded.session.release() };
+  return { model: loaded, release: () => releaseModel(loaded) };
+}
+
+/** Releases both ORT sessions of a loaded model. */
+export async function releaseModel(m: LoadedModel): Promise<void> {
+  await m.session.release();
+  await m.decode?.release();
 }

@@ -58,6 +58,14 @@ export const ModelManifestSchema = z
     onnx: z.string().min(1),
     /** External data file of the table (absent when everything is inside the .onnx). */
     externalData: z.string().min(1).optional(),
+    /**
+     * The fast decode graph beside the step graph (same weights, same external data file) that
+     * reads a host-owned KV cache of `maxLength` slots; its I/O are `decodeIoNames(manifest)`.
+     */
+    decode: z
+      .object({ onnx: z.string().min(1), maxLength: pos })
+      .nullable()
+      .default(null),
     grid: z.object({ height: pos, width: pos }),
     /** Codebook size V: code ids 0..V-1 and logits width. */
     vocab: pos,
@@ -150,6 +158,25 @@ export async function readManifest(path: string): Promise<ModelManifest> {
 /** Number of Engram rows per position per layer (S·K), the last dim of `engram_rows`. */
 export function rowsPerLayer(m: ModelManifest): number {
   return m.engram ? m.engram.rowsPerLayer : 0;
+}
+
+/** The decode graph's I/O names: the step graph's with host-cache tensors instead of past/present. */
+export function decodeIoNames(m: {
+  nLayer: number;
+  engram: { layers: readonly number[]; conv: unknown } | null;
+}): { inputs: string[]; outputs: string[] } {
+  const { inputs, outputs } = stepIoNames(m);
+  const keep = (n: string) => !n.startsWith('past_key_values.') && !n.startsWith('present.');
+  const cacheIn: string[] = [];
+  const cacheOut: string[] = [];
+  for (let i = 0; i < m.nLayer; i++) {
+    cacheIn.push(`key_cache.${i}`, `value_cache.${i}`);
+    cacheOut.push(`new_key.${i}`, `new_value.${i}`);
+  }
+  return {
+    inputs: [...inputs.filter(keep), ...cacheIn, 'past_length'],
+    outputs: [...outputs.filter(keep), ...cacheOut],
+  };
 }
 
 /** The step graph's I/O names, in the order the exporter declares them. */

@@ -53,6 +53,14 @@ export interface StepGraphOptions {
   table?: Float32Array;
   /** Attention lowering; defaults to manifest.attention. */
   attention?: 'plain' | 'contrib';
+  /**
+   * 'past' (default): the DESIGN.md §3 graph with past_key_values → present. 'buffer': the fast
+   * decode graph over a host-owned fixed-size cache (see `decodeIoNames`): inputs
+   * `key_cache.{i}` [B, H, Dh, M] (keys transposed), `value_cache.{i}` [B, H, M, Dh] and
+   * `past_length` (int64 scalar, valid slots), outputs only this step's `new_key.{i}` /
+   * `new_value.{i}` [B, H, T, Dh], so the cache never crosses into JS (ORT copies every output).
+   */
+  cache?: 'past' | 'buffer';
 }
 
 const NEG = -1e9;
@@ -82,13 +90,22 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
   const SK = m.engram?.rowsPerLayer ?? 0;
   const rows = m.engram ? g.input('engram_rows', 'int64', ['batch', 'seq', Le, SK]) : '';
   const clamp = m.engram ? g.input('gate_clamp', 'float32', [Le]) : '';
+  const buffered = opts.cache === 'buffer';
   const past: { key: string; value: string }[] = [];
   for (let i = 0; i < m.nLayer; i++) {
-    past.push({
-      key: g.input(`past_key_values.${i}.key`, 'float32', ['batch', H, 'past', Dh]),
-      value: g.input(`past_key_values.${i}.value`, 'float32', ['batch', H, 'past', Dh]),
-    });
+    past.push(
+      buffered
+        ? {
+            key: g.input(`key_cache.${i}`, 'float32', ['batch', H, Dh, 'max_length']),
+            value: g.input(`value_cache.${i}`, 'float32', ['batch', H, 'max_length', Dh]),
+          }
+        : {
+            key: g.input(`past_key_values.${i}.key`, 'float32', ['batch', H, 'past', Dh]),
+            value: g.input(`past_key_values.${i}.value`, 'float32', ['batch', H, 'past', Dh]),
+          },
+    );
   }
+  const pastLength = buffered ? g.input('past_length', 'int64', []) : '';
   const conv = m.engram?.conv ?? null;
   const convLen = conv ? (conv.kernel - 1) * conv.dilation : 0;
   const convStates = conv
@@ -107,8 +124,8 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
     throw new Error(`rope: tables must be [maxSeq=${m.maxSeq}, dim=${D}]`);
   const cos = g.gather(init('rope.cos', rope.cos, [m.maxSeq, D]), posIds); // [B, T, D]
   const sin = g.gather(init('rope.sin', rope.sin, [m.maxSeq, D]), posIds);
-  const mask = causalMask(g, ids, past[0]!.key); // [T, P+T]
-  const maskT = g.transpose(mask, [1, 0]); // [P+T, T]
+  const mask = buffered ? '' : causalMask(g, ids, past[0]!.key); // [T, P+T]
+  const maskT = buffered ? '' : g.transpose(mask, [1, 0]); // [P+T, T]
 
   const applyRope = (x: string): string => {
     const b = rope.block;
@@ -158,24 +175,39 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
     }
     const qkv = g.matmul(n1, init(`${p}.wqkv`, qkvW, [D, 3 * D]));
     const [q, k, v] = g.node('Split', [qkv], { axis: 2 }, { outputs: 3 }) as [string, string, string];
-    const toHeads = (x: string) => g.transpose(g.reshape(x, [0, 0, H, Dh]), [0, 2, 1, 3]); // [B, H, T, Dh]
-    const qh = toHeads(applyRope(q));
-    const kh = toHeads(applyRope(k));
-    const vh = toHeads(v);
-    const presentK = g.concat([past[i]!.key, kh], 2);
-    const presentV = g.concat([past[i]!.value, vh], 2);
-    g.output(`present.${i}.key`, 'float32', ['batch', H, 'total', Dh], presentK);
-    g.output(`present.${i}.value`, 'float32', ['batch', H, 'total', Dh], presentV);
     let o: string;
-    if (attention === 'contrib') {
-      o = contribAttention(g, qh, presentK, presentV, mask, H);
+    if (buffered) {
+      // 1/sqrt(Dh) is already in Wq.
+      const r = g.cachedAttention(applyRope(q), applyRope(k), v, {
+        numHeads: H,
+        headDim: Dh,
+        keyCache: past[i]!.key,
+        valueCache: past[i]!.value,
+        pastLength,
+        scale: 1,
+      });
+      g.output(`new_key.${i}`, 'float32', ['batch', H, 'seq', Dh], r.newKey);
+      g.output(`new_value.${i}`, 'float32', ['batch', H, 'seq', Dh], r.newValue);
+      o = r.output;
     } else {
-      // Scores as K·qᵀ ([B, H, P+T, T]) so the cache is read in its stored layout: transposing
-      // the whole K for q·Kᵀ dominated decode time at batch 256. Only q and the scores transpose.
-      const scoresT = g.add(g.matmul(presentK, g.transpose(qh, [0, 1, 3, 2])), maskT);
-      const probs = g.transpose(g.softmax(scoresT, 2), [0, 1, 3, 2]); // [B, H, T, P+T]
-      const attn = g.matmul(probs, presentV); // [B, H, T, Dh]
-      o = g.reshape(g.transpose(attn, [0, 2, 1, 3]), [0, 0, D]);
+      const toHeads = (x: string) => g.transpose(g.reshape(x, [0, 0, H, Dh]), [0, 2, 1, 3]); // [B, H, T, Dh]
+      const qh = toHeads(applyRope(q));
+      const kh = toHeads(applyRope(k));
+      const vh = toHeads(v);
+      const presentK = g.concat([past[i]!.key, kh], 2);
+      const presentV = g.concat([past[i]!.value, vh], 2);
+      g.output(`present.${i}.key`, 'float32', ['batch', H, 'total', Dh], presentK);
+      g.output(`present.${i}.value`, 'float32', ['batch', H, 'total', Dh], presentV);
+      if (attention === 'contrib') {
+        o = contribAttention(g, qh, presentK, presentV, mask, H);
+      } else {
+        // Scores as K·qᵀ ([B, H, P+T, T]) so the cache is read in its stored layout: transposing
+        // the whole K for q·Kᵀ dominated decode time at batch 256. Only q and the scores transpose.
+        const scoresT = g.add(g.matmul(presentK, g.transpose(qh, [0, 1, 3, 2])), maskT);
+        const probs = g.transpose(g.softmax(scoresT, 2), [0, 1, 3, 2]); // [B, H, T, P+T]
+        const attn = g.matmul(probs, presentV); // [B, H, T, Dh]
+        o = g.reshape(g.transpose(attn, [0, 2, 1, 3]), [0, 0, D]);
+      }
     }
     h = g.add(h, g.matmul(o, init(`${p}.wo`, w(`${p}.wo`, [D, D]), [D, D])));
     // SwiGLU MLP with W1|W3 fused into one matmul.
@@ -195,9 +227,11 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
   g.output('logits', 'float32', ['batch', 'seq', V], g.matmul(nf, init('head', w('head', [D, V]), [D, V])));
   if (gates.length) g.output('engram_gate', 'float32', ['batch', 'seq', Le], g.concat(gates, 2));
 
-  const io = stepIoNames(m);
-  if (io.inputs.join() !== m.io.inputs.join() || io.outputs.join() !== m.io.outputs.join())
-    throw new Error('manifest.io: does not list the step graph I/O names (use stepIoNames)');
+  if (!buffered) {
+    const io = stepIoNames(m);
+    if (io.inputs.join() !== m.io.inputs.join() || io.outputs.join() !== m.io.outputs.join())
+      throw new Error('manifest.io: does not list the step graph I/O names (use stepIoNames)');
+  }
   g.metadata('engram_ar.format', m.format);
   return g;
 }
@@ -212,18 +246,38 @@ export const EXTERNAL_DATA_THRESHOLD = 2 ** 30;
  */
 export async function writeStepModel(
   dir: string,
-  opts: StepGraphOptions & { externalDataThreshold?: number },
+  opts: StepGraphOptions & { externalDataThreshold?: number; decodeGraph?: boolean },
 ): Promise<ModelManifest> {
   const threshold = opts.externalDataThreshold ?? EXTERNAL_DATA_THRESHOLD;
-  const g = buildStepGraph(opts);
   const location = `${opts.manifest.onnx}.data`;
-  const { model, dataChunks } = g.encode({ externalData: { thresholdBytes: threshold, location } });
-  const manifest = parseManifest({ ...opts.manifest, externalData: dataChunks ? location : undefined });
+  const withDecode = opts.decodeGraph ?? true;
+  const decode = withDecode ? { onnx: 'decode.onnx', maxLength: opts.manifest.maxSeq } : null;
+  const manifestIn = { ...opts.manifest, decode };
+  const step = buildStepGraph({ ...opts, manifest: manifestIn, cache: 'past' }).encode({
+    externalData: { thresholdBytes: threshold, location },
+  });
+  const manifest = parseManifest({ ...manifestIn, externalData: step.dataChunks ? location : undefined });
   await mkdir(dir, { recursive: true });
-  if (dataChunks) await atomicWriteFile(join(dir, location), dataChunks);
-  await atomicWriteFile(join(dir, manifest.onnx), model);
+  if (step.dataChunks) await atomicWriteFile(join(dir, location), step.dataChunks);
+  await atomicWriteFile(join(dir, manifest.onnx), step.model);
+  if (decode) {
+    // Both graphs declare their large initialisers in the same order from the same arrays, so the
+    // decode graph's external data is byte-identical and it points at the same file.
+    const dec = buildStepGraph({ ...opts, manifest, cache: 'buffer' }).encode({
+      externalData: { thresholdBytes: threshold, location },
+    });
+    if (!sameChunks(step.dataChunks, dec.dataChunks))
+      throw new Error('writeStepModel: decode graph external data differs from the step graph');
+    await atomicWriteFile(join(dir, decode.onnx), dec.model);
+  }
   await atomicWriteFile(join(dir, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+function sameChunks(a: Uint8Array[] | null, b: Uint8Array[] | null): boolean {
+  if (!a || !b) return a === b;
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => x.byteLength === b[i]!.byteLength && Buffer.compare(x, b[i]!) === 0);
 }
 
 /** [D, a] and [D, b] side by side → [D, a + b]. */

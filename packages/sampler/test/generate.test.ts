@@ -2,9 +2,10 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rowsForGrids } from '@engram-ar/engram';
+import { maybeDumpModel } from '@engram-ar/onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, score } from '../src/generate.js';
-import { type LoadedModel, loadModel } from '../src/load.js';
+import { type LoadedModel, loadModel, releaseModel } from '../src/load.js';
 import { applyCfg, argmax } from '../src/sampling.js';
 import { writeStepModel } from '../src/step-graph.js';
 import { referenceForward, type TinyModel, type TinySpec, tinyModel } from './reference.js';
@@ -65,7 +66,7 @@ describe('generate / score', () => {
     model = await loadModel(dir);
   });
   afterAll(async () => {
-    await model.session.release();
+    await releaseModel(model);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -168,6 +169,18 @@ describe('generate / score', () => {
     expect(Array.from(s.logProbs)).not.toEqual(Array.from(plain.logProbs));
   });
 
+  it('the decode graph (host KV cache) and the step graph (past/present) sample the same codes', async () => {
+    const stepOnly = await loadModel(dir, { decodeGraph: false });
+    expect(stepOnly.decode).toBeNull();
+    expect(model.decode).not.toBeNull();
+    const o = { classes: [0, 1, 2], n: 3, seed: 'paths', temperature: 1, cfgScale: 1.5, batchSize: 3 };
+    const a = await generate({ ...o, model });
+    const b = await generate({ ...o, model: stepOnly });
+    expect(Array.from(a.codes)).toEqual(Array.from(b.codes));
+    for (let i = 0; i < a.gates!.length; i++) expect(a.gates![i]).toBeCloseTo(b.gates![i]!, 5);
+    await releaseModel(stepOnly);
+  });
+
   it('rejects bad arguments naming the field', async () => {
     await expect(generate({ model, classes: 9, n: 1, seed: 0 })).rejects.toThrow(/classes\[0\]/);
     await expect(generate({ model, classes: 0, n: 1, seed: 0, gateClamp: [0.1] })).rejects.toThrow(
@@ -179,5 +192,37 @@ describe('generate / score', () => {
     await expect(score({ model, codes: new Int32Array(N).fill(V), classes: 0 })).rejects.toThrow(
       /codes\[0\]/,
     );
+  });
+});
+
+describe('generate with an Engram conv and a class-keyed hash', () => {
+  it('decode graph and step graph agree, and greedy codes are the argmax of score', async () => {
+    const convSpec: TinySpec = {
+      ...spec,
+      nLayer: 1,
+      engram: {
+        layers: [0],
+        stencils: [['L'], ['U', 'UR']],
+        heads: 2,
+        tableRows: 7,
+        dHead: 3,
+        classKeyed: true,
+        conv: { kernel: 3, dilation: 2 },
+      },
+    };
+    const d = await mkdtemp(join(tmpdir(), 'sampler-conv-'));
+    await writeStepModel(d, tinyModel(convSpec));
+    await maybeDumpModel('sampler-decode-conv', join(d, 'decode.onnx'));
+    const fast = await loadModel(d);
+    const slow = await loadModel(d, { decodeGraph: false });
+    const o = { classes: [0, 2], n: 2, seed: 1, temperature: 0 };
+    const a = await generate({ ...o, model: fast });
+    const b = await generate({ ...o, model: slow });
+    expect(Array.from(a.codes)).toEqual(Array.from(b.codes));
+    const s = await score({ model: slow, codes: a.codes, classes: [0, 2] });
+    for (let i = 0; i < 2 * N; i++) expect(argmax(s.logProbs, i * V, V)).toBe(a.codes[i]);
+    await releaseModel(fast);
+    await releaseModel(slow);
+    await rm(d, { recursive: true, force: true });
   });
 });

@@ -101,6 +101,7 @@ export function tinyModel(s: TinySpec): TinyModel {
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
     onnx: 'model.onnx',
+    decode: null,
     grid: { height: s.height, width: s.width },
     vocab: s.vocab,
     numClasses: s.numClasses,

@@ -16,6 +16,11 @@ const SidecarSchema = z.object({
   config: z.object({ arch: ArchConfigSchema, train: TrainConfigSchema }),
   step: z.number().int().min(0),
   dataset: z.string().nullable(),
+  /** Training image size (the default size of an ONNX export). */
+  image: z
+    .object({ height: z.number().int().positive(), width: z.number().int().positive() })
+    .nullable()
+    .default(null),
   usage: z.object({ unused: z.array(z.number().int()), since: z.array(z.number().int()) }).nullable(),
   /** Optimiser state with every typed array replaced by { $tensor: key } (the key in the safetensors file). */
   optimizer: z.unknown(),
@@ -61,6 +66,7 @@ export interface SaveTokenizerInput {
   optimizer?: unknown;
   usage?: CodeUsageState;
   dataset?: string;
+  image?: { height: number; width: number };
 }
 
 export async function saveTokenizer(path: string, s: SaveTokenizerInput): Promise<void> {
@@ -75,6 +81,7 @@ export async function saveTokenizer(path: string, s: SaveTokenizerInput): Promis
     config: s.config,
     step: s.step,
     dataset: s.dataset ?? null,
+    image: s.image ?? null,
     usage: s.usage ?? null,
     optimizer,
   };
@@ -87,6 +94,7 @@ export interface LoadedTokenizer {
   config: TokenizerConfig;
   step: number;
   dataset: string | null;
+  image: { height: number; width: number } | null;
   usage: CodeUsageState | null;
   /** Optimiser state as given to `saveTokenizer` (typed arrays restored), or null. */
   optimizer: unknown;
@@ -125,6 +133,7 @@ export async function loadTokenizer(path: string): Promise<LoadedTokenizer> {
     config: side.config,
     step: side.step,
     dataset: side.dataset,
+    image: side.image,
     usage: side.usage,
     optimizer: side.optimizer === null ? null : joinArrays(side.optimizer, tensors),
   };

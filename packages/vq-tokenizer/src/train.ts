@@ -140,6 +140,7 @@ export async function trainTokenizer(
       optimizer: optimizer.state(),
       usage: usage.state(),
       dataset: dataset.name,
+      image: { height: H, width: W },
     });
   };
 

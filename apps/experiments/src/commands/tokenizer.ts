@@ -245,14 +245,18 @@ export function registerTokenizerCommands(program: Command): void {
     .description('write encoder.onnx, decoder.onnx and manifest.json')
     .requiredOption('--model <dir>', 'tokenizer directory (or .safetensors checkpoint)')
     .option('--out <dir>', 'output directory (default: the model directory)')
-    .option('--height <n>', 'image height (default 28)', positiveInt, 28)
-    .option('--width <n>', 'image width (default 28)', positiveInt, 28)
-    .action(async (o: { model: string; out?: string; height: number; width: number }) => {
-      const { model, step, dataset } = await loadTokenizer(modelPath(o.model));
+    .option('--height <n>', 'image height (default: the training images)', positiveInt)
+    .option('--width <n>', 'image width (default: the training images)', positiveInt)
+    .action(async (o: { model: string; out?: string; height?: number; width?: number }) => {
+      await backend({});
+      const { model, step, dataset, image } = await loadTokenizer(modelPath(o.model));
+      const height = o.height ?? image?.height;
+      const width = o.width ?? image?.width;
+      if (!height || !width) throw new Error('tokenizer export: the checkpoint has no image size; pass --height and --width');
       const dir = o.out ?? (o.model.endsWith('.safetensors') ? dirname(o.model) : o.model);
       const r = await exportOnnx(
         { arch: model.arch, values: model.values() },
-        { dir, height: o.height, width: o.width, trainedSteps: step, ...(dataset ? { dataset } : {}) },
+        { dir, height, width, trainedSteps: step, ...(dataset ? { dataset } : {}) },
       );
       console.log(
         JSON.stringify({ encoder: r.encoderPath, decoder: r.decoderPath, manifest: r.manifestPath }),

@@ -24,6 +24,27 @@ export function countParams(c: GPTConfig): ParamCount {
   return { backbone, memory, total, rho: backbone / total };
 }
 
+/**
+ * Closed form of the dense (backbone) parameter count, equal to the sum over weightSpecs (tested):
+ * V·d (tok_emb) + (C+1)·d (cls_emb) + L·(4d² + 3·d·h + 2d) + d (norm_f) + d·V (head)
+ * + per Engram layer 2·E·d (W_K, W_V) + 2d (norms) [+ kernel·d + d with the conv].
+ */
+export function denseParams(c: GPTConfig): number {
+  const d = c.dim;
+  let n =
+    c.vocab * d +
+    (c.numClasses + 1) * d +
+    c.nLayer * (4 * d * d + 3 * d * c.mlpHidden + 2 * d) +
+    d +
+    d * c.vocab;
+  if (c.engram) {
+    const E = c.engram.stencils.length * c.engram.heads * c.engram.dHead;
+    const conv = c.engram.conv.enabled ? c.engram.conv.kernel * d + d : 0;
+    n += c.engram.layers.length * (2 * E * d + 2 * d + conv);
+  }
+  return n;
+}
+
 export interface FlopCount {
   /** Forward FLOPs to generate one code with a KV cache, averaged over the grid (2 FLOPs per MAC). */
   perCode: number;
@@ -97,31 +118,39 @@ export function solveRho(o: SolveRhoOptions): SolveRhoResult {
   const memoryTarget = o.totalParams - backboneTarget;
   const useEngram = o.rho < 1;
 
-  const build = (nLayer: number, dim: number, mlpHidden: number, tableRows: number): GPTConfig => {
-    const layers = o.engram?.layers ?? [Math.min(1, nLayer - 1)];
-    return parseGPTConfig({
-      vocab: o.vocab,
-      height: o.height,
-      width: o.width,
-      numClasses: o.numClasses,
-      nLayer,
-      nHead: dim >= 256 ? dim / hd : 4,
-      dim,
-      mlpHidden,
-      seed: o.seed ?? 0,
-      engram: useEngram ? { ...o.engram, layers, vocab: o.vocab, tableRows } : null,
-    });
-  };
+  // Validate the fixed part once; candidates are cheap spreads of it (the winner is re-validated).
+  const template = parseGPTConfig({
+    vocab: o.vocab,
+    height: o.height,
+    width: o.width,
+    numClasses: o.numClasses,
+    nLayer: 64,
+    nHead: 4,
+    dim: 16,
+    mlpHidden: 16,
+    seed: o.seed ?? 0,
+    engram: useEngram ? { layers: [0], ...o.engram, vocab: o.vocab, tableRows: 2 } : null,
+  });
+  const build = (nLayer: number, dim: number, mlpHidden: number, tableRows: number): GPTConfig => ({
+    ...template,
+    nLayer,
+    nHead: dim >= 256 ? dim / hd : 4,
+    dim,
+    mlpHidden,
+    engram: template.engram
+      ? { ...template.engram, layers: o.engram?.layers ?? [Math.min(1, nLayer - 1)], tableRows }
+      : null,
+  });
 
   let best: { score: number; config: GPTConfig } | null = null;
   for (let nLayer = 1; nLayer <= (o.maxLayers ?? 48); nLayer++) {
     if (o.engram?.layers?.some((l) => l >= nLayer) && useEngram) continue;
     for (let dim = 16; dim <= 8192; dim += dim < 256 ? 16 : hd) {
-      // Backbone is affine in mlpHidden: fixed + 3·dim·nLayer·mlpHidden. Probe at 0 and solve.
-      const probe = build(nLayer, dim, 1, 2);
-      const fixed = countParams(probe).backbone - 3 * dim * nLayer;
+      // Backbone is affine in mlpHidden: fixed + 3·dim·nLayer·mlpHidden. Solve for mlpHidden.
+      const fixed = denseParams(build(nLayer, dim, 0, 2));
       const hExact = (backboneTarget - fixed) / (3 * dim * nLayer);
-      if (hExact < dim || hExact > 6 * dim) continue;
+      if (hExact < dim) break; // larger dims only shrink hExact further
+      if (hExact > 6 * dim) continue;
       const step = hExact > 256 ? 8 : 1;
       const mlpHidden = Math.max(1, Math.round(hExact / step) * step);
       const score = Math.abs(Math.log(dim / nLayer / aspect)) + Math.abs(Math.log(mlpHidden / dim / ratio));
@@ -134,16 +163,17 @@ export function solveRho(o: SolveRhoOptions): SolveRhoResult {
         tableRows = Math.max(2, Math.round(memoryTarget / perRow));
         // Head sizes are consecutive primes ≥ tableRows, so they overshoot; correct a few times.
         for (let it = 0; it < 4; it++) {
-          const excess = countParams(build(nLayer, dim, mlpHidden, tableRows)).memory - memoryTarget;
+          const excess = engramTableParams(build(nLayer, dim, mlpHidden, tableRows).engram!) - memoryTarget;
           tableRows = Math.max(2, tableRows - Math.round(excess / perRow));
         }
       }
       const config = build(nLayer, dim, mlpHidden, tableRows);
-      const p = countParams(config);
-      if (Math.abs(p.backbone - backboneTarget) > tol * backboneTarget) continue;
+      const backbone = denseParams(config);
+      const total = backbone + (config.engram ? engramTableParams(config.engram) : 0);
+      if (Math.abs(backbone - backboneTarget) > tol * backboneTarget) continue;
       // Prime head sizes move the memory in jumps; accept it when total and ρ are within 1.5 %.
-      if (Math.abs(p.total - o.totalParams) > 0.015 * o.totalParams) continue;
-      if (Math.abs(p.rho - o.rho) > 0.015 * o.rho) continue;
+      if (Math.abs(total - o.totalParams) > 0.015 * o.totalParams) continue;
+      if (Math.abs(backbone / total - o.rho) > 0.015 * o.rho) continue;
       best = { score, config };
     }
   }
@@ -153,5 +183,6 @@ export function solveRho(o: SolveRhoOptions): SolveRhoResult {
         `params (total ${o.totalParams}, rho ${o.rho}); the embeddings and head alone may exceed the backbone budget`,
     );
   }
-  return { config: best.config, params: countParams(best.config), flops: countFlops(best.config) };
+  const config = parseGPTConfig(best.config);
+  return { config, params: countParams(config), flops: countFlops(config) };
 }

@@ -3,6 +3,7 @@
 export {
   countFlops,
   countParams,
+  denseParams,
   type FlopCount,
   type ParamCount,
   type SolveRhoOptions,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFlops, countParams, solveRho } from '../src/accounting.js';
+import { countFlops, countParams, denseParams, solveRho } from '../src/accounting.js';
 import { parseGPTConfig } from '../src/config.js';
 
 describe('countParams', () => {
@@ -22,6 +22,27 @@ describe('countParams', () => {
     );
     expect(p.memory).toBe(0);
     expect(p.rho).toBe(1);
+  });
+
+  it('closed-form dense count equals the sum over weight specs (with and without Engram/conv)', () => {
+    const base = {
+      vocab: 37,
+      height: 3,
+      width: 5,
+      numClasses: 4,
+      nLayer: 3,
+      nHead: 2,
+      dim: 24,
+      mlpHidden: 40,
+    };
+    for (const engram of [
+      null,
+      { layers: [0, 2], vocab: 37, tableRows: 11, dHead: 6, heads: 3 },
+      { layers: [1], vocab: 37, tableRows: 11, dHead: 6, heads: 2, conv: { enabled: true, kernel: 3 } },
+    ]) {
+      const c = parseGPTConfig({ ...base, engram });
+      expect(denseParams(c)).toBe(countParams(c).backbone);
+    }
   });
 
   it('FLOPs per code follow the closed form', () => {

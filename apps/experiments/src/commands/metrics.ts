@@ -13,10 +13,11 @@ import {
   computeReference,
   type ExtractorSpecInput,
   FeatureExtractor,
+  type ImageBatch,
   loadReference,
   saveReference,
 } from '@engram-ar/metrics';
-import { atomicWriteFile, initBackend } from '@engram-ar/tensor';
+import { atomicWriteFile, initBackend, readSafetensors } from '@engram-ar/tensor';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { integer, jsonObject, positiveInt } from '../options.js';
 
@@ -53,6 +54,42 @@ function nonNegativeInt(value: string): number {
   if (!Number.isInteger(n) || n < 0)
     throw new InvalidArgumentError(`expected an integer ≥ 0, got '${value}'`);
   return n;
+}
+
+/** `images` U8 [N, H, W, C] and optional `labels` I32 [N] from a .safetensors file. */
+async function readSampleTensors(path: string): Promise<ImageBatch> {
+  const { tensors } = await readSafetensors(path);
+  const img = tensors.images;
+  if (img?.dtype !== 'U8' || img.shape.length !== 4) {
+    throw new Error(`${path}: expected a U8 tensor 'images' [N, H, W, C]`);
+  }
+  const [n, height, width, channels] = img.shape as [number, number, number, number];
+  const lab = tensors.labels;
+  if (lab && (lab.dtype !== 'I32' || lab.shape[0] !== n))
+    throw new Error(`${path}: 'labels' must be I32 [${n}]`);
+  return {
+    images: img.data as Uint8Array,
+    height,
+    width,
+    channels,
+    ...(lab ? { labels: lab.data as Int32Array } : {}),
+  };
+}
+
+/** DIR/<class>/*.png at the reference's size; class ids matched by name against the reference. */
+async function readSampleFolder(
+  dir: string,
+  meta: Record<string, string>,
+  spec: { height: number; width: number; channels: 1 | 3 },
+): Promise<ImageBatch> {
+  const height = Number(meta.height ?? spec.height);
+  const width = Number(meta.width ?? spec.width);
+  const channels = Number(meta.channels ?? spec.channels) as 1 | 3;
+  const { train } = await loadFolder({ dir, size: [height, width], channels, testCount: 0 });
+  const refClasses: string[] | undefined = meta.classNames ? JSON.parse(meta.classNames) : undefined;
+  const map = train.classNames.map((n) => refClasses?.indexOf(n) ?? -1);
+  const labels = map.every((i) => i >= 0) ? train.labels.map((l) => map[l]!) : undefined;
+  return { ...train, ...(labels ? { labels } : {}) };
 }
 
 export function registerMetricsCommands(program: Command): void {
@@ -154,23 +191,11 @@ export function registerMetricsCommands(program: Command): void {
         resolve(dirname(opts.ref), extractorPath),
         (opts.extractorSpec ?? {}) as ExtractorSpecInput,
       );
-      const height = Number(ref.meta.height ?? extractor.spec.height);
-      const width = Number(ref.meta.width ?? extractor.spec.width);
-      const channels = Number(ref.meta.channels ?? extractor.spec.channels) as 1 | 3;
-      const { train: samples } = await loadFolder({
-        dir: opts.samples,
-        size: [height, width],
-        channels,
-        testCount: 0,
-      });
-      // class ids of the samples come from folder names, matched against the reference's class names
-      const refClasses: string[] | undefined = ref.meta.classNames
-        ? JSON.parse(ref.meta.classNames)
-        : undefined;
-      const map = samples.classNames.map((n) => refClasses?.indexOf(n) ?? -1);
-      const labels = map.every((i) => i >= 0) ? samples.labels.map((l) => map[l]!) : undefined;
+      const samples = opts.samples.endsWith('.safetensors')
+        ? await readSampleTensors(opts.samples)
+        : await readSampleFolder(opts.samples, ref.meta, extractor.spec);
       const report = await computeMetrics({
-        samples: { ...samples, labels },
+        samples,
         ref,
         extractor,
         bootstrap: opts.bootstrap,

@@ -1,9 +1,10 @@
 // The wasm kernels this package registers vs the cpu backend's kernels, on training-sized inputs:
-// UnsortedSegmentSum (embedding gradient) and Conv2DBackpropFilter (conv filter gradient).
+// UnsortedSegmentSum (embedding gradient), Conv2DBackpropFilter (conv filter gradient), and
+// Conv2DBackpropInput (conv input gradient), which this package replaces: its stock wasm kernel is timed too.
 // One JSON line: ms per call (CPU time of this single-threaded process) and the cpu/wasm speed-up.
 // Run: cd packages/tensor && npx tsx bench/kernels.ts
 import { loadavg } from 'node:os';
-import { Rng, tf } from '../src/index.js';
+import { Rng, stockWasmKernel, tf } from '../src/index.js';
 
 const rng = new Rng('bench-kernels');
 
@@ -35,6 +36,7 @@ const xs = rng.fillNormal(new Float32Array(4 * 28 * 28 * 32));
 const dys = rng.fillNormal(new Float32Array(4 * 28 * 28 * 32));
 
 const res: Record<string, Record<string, number>> = {};
+let stockMs = 0;
 for (const backend of ['wasm', 'cpu']) {
   await tf.setBackend(backend);
   // the cpu kernels take seconds per call: one timed call, no warm-up
@@ -71,7 +73,31 @@ for (const backend of ['wasm', 'cpu']) {
       warmup,
     ),
   };
-  tf.dispose([x, seg, cx, cdy]);
+  const bpInput = (kernel: (a: { inputs: tf.NamedTensorMap; attrs: tf.NamedAttrMap }) => tf.Tensor) =>
+    msPerCall(
+      () => {
+        tf.tidy(() => {
+          kernel({
+            inputs: { dy: cdy, filter: filt },
+            attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: xShape },
+          }).dataSync();
+        });
+      },
+      minMs,
+      warmup,
+    );
+  const filt = tf.tensor4d(rng.fillNormal(new Float32Array(3 * 3 * 32 * 32)), fShape);
+  res[backend]!.conv2dBackpropInputMs = bpInput(
+    ({ inputs, attrs }) => tf.engine().runKernel('Conv2DBackpropInput', inputs, attrs) as tf.Tensor,
+  );
+  if (backend === 'wasm') {
+    const stock = stockWasmKernel('Conv2DBackpropInput')!.kernelFunc;
+    stockMs = bpInput(({ inputs, attrs }) => {
+      const info = stock({ inputs, attrs, backend: tf.backend() }) as tf.TensorInfo;
+      return tf.engine().makeTensorFromTensorInfo(info);
+    });
+  }
+  tf.dispose([x, seg, cx, cdy, filt]);
 }
 const speedup = Object.fromEntries(
   Object.keys(res.wasm!).map((k) => [k.replace('Ms', ''), Number((res.cpu![k]! / res.wasm![k]!).toFixed(1))]),
@@ -83,13 +109,17 @@ console.log(
     shapes: {
       unsortedSegmentSum: { x: [tokens, d], numSegments: vocab },
       conv2dBackpropFilter: { x: xShape, filter: fShape },
+      conv2dBackpropInput: { dx: xShape, filter: fShape },
     },
-    msPerCallCpuTime: res,
+    msPerCallCpuTime: { ...res, wasmStock: { conv2dBackpropInputMs: stockMs } },
     conv2dBackpropFilterGflopsPerCpuSecond: {
       wasm: Number((convGflop / (res.wasm!.conv2dBackpropFilterMs! / 1000)).toPrecision(3)),
       cpu: Number((convGflop / (res.cpu!.conv2dBackpropFilterMs! / 1000)).toPrecision(3)),
     },
     cpuOverWasm: speedup,
+    wasmStockOverWasm: {
+      conv2dBackpropInput: Number((stockMs / res.wasm!.conv2dBackpropInputMs!).toFixed(1)),
+    },
     loadavg1m: Number(loadavg()[0]!.toFixed(2)),
   }),
 );

@@ -10,7 +10,12 @@ await registerAllGradients();
 registerWasmKernels();
 
 export { type BackendName, type InitBackendOptions, type InitBackendResult, initBackend } from './backend.js';
-export { REGISTERED_WASM_KERNELS, REPLACED_WASM_KERNELS, registerWasmKernels } from './kernels.js';
+export {
+  REGISTERED_WASM_KERNELS,
+  REPLACED_WASM_KERNELS,
+  registerWasmKernels,
+  stockWasmKernel,
+} from './kernels.js';
 export {
   AdamW,
   type AdamWOptions,

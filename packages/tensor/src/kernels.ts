@@ -7,6 +7,7 @@
 //   Einsum                                 (forward only; tfjs has no einsum gradient on any backend)
 // and replaces one that exists but is slow where training needs it:
 //   BatchMatMul                            (transposed and 3-D×2-D products, i.e. every matmul gradient)
+//   Conv2DBackpropInput                    (conv2d input gradient, conv2dTranspose)
 // Each is tested against the cpu backend in test/kernels.test.ts.
 //
 // Working with wasm tensors: `backend.makeOutput` allocates on the wasm heap and `typedArrayFromHeap` gives a
@@ -133,6 +134,87 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Parameters<tf.KernelFu
   const out = wasm.makeOutput(info.filterShape, 'float32');
   (wasm.typedArrayFromHeap(out) as Float32Array).set(acc);
   return out;
+}
+
+/**
+ * dx = Conv2DBackpropInput(dy, W) as one forward convolution, which wasm runs on XNNPACK (~10× its stock
+ * backprop loop): dy is dilated by the stride and zero-padded into P [B, H+KH−1, W+KW−1, CO] so that
+ *   dx[b, ih, iw, ci] = Σ_{kh, kw, co} P[b, ih+kh, iw+kw, co] · W'[kh, kw, co, ci],
+ *   W'[kh, kw, co, ci] = W[KH−1−kh, KW−1−kw, ci, co]   (filter rotated 180°, in/out channels swapped),
+ * with dy[b, oh, ow] placed at P[b, KH−1−top + oh·s, KW−1−left + ow·s]. Positions outside P are never read by
+ * any output, so dropping them (explicit paddings larger than the kernel) is exact.
+ */
+function conv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+      attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    if (tf.backend_util.convertConv2DDataFormat(dataFormat) !== 'channelsLast' || dy.dtype !== 'float32') {
+      return stock(args);
+    }
+    const wasm = backend as WasmBackend;
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
+    const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outChannels: CO } = info;
+    const {
+      outHeight: OH,
+      outWidth: OW,
+      filterHeight: KH,
+      filterWidth: KW,
+      strideHeight: SH,
+      strideWidth: SW,
+    } = info;
+    const HP = H + KH - 1;
+    const WP = W + KW - 1;
+    const top = KH - 1 - info.padInfo.top;
+    const left = KW - 1 - info.padInfo.left;
+    const p = wasm.makeOutput([B, HP, WP, CO], 'float32');
+    const wt = wasm.makeOutput([KH, KW, CO, CI], 'float32');
+    const pv = wasm.typedArrayFromHeap(p) as Float32Array;
+    const wtv = wasm.typedArrayFromHeap(wt) as Float32Array;
+    const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
+    const fv = wasm.typedArrayFromHeap(filter) as Float32Array;
+    pv.fill(0);
+    for (let b = 0; b < B; b++) {
+      for (let oh = 0; oh < OH; oh++) {
+        const r = top + oh * SH;
+        if (r < 0 || r >= HP) continue;
+        for (let ow = 0; ow < OW; ow++) {
+          const c = left + ow * SW;
+          if (c < 0 || c >= WP) continue;
+          const src = ((b * OH + oh) * OW + ow) * CO;
+          pv.set(dyv.subarray(src, src + CO), ((b * HP + r) * WP + c) * CO);
+        }
+      }
+    }
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const dst = (kh * KW + kw) * CO * CI;
+        const src = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * CI * CO;
+        for (let ci = 0; ci < CI; ci++) {
+          for (let co = 0; co < CO; co++) wtv[dst + co * CI + ci] = fv[src + ci * CO + co]!;
+        }
+      }
+    }
+    try {
+      const conv = tf.getKernel(tf.Conv2D, 'wasm')!.kernelFunc;
+      return conv({
+        inputs: { x: p, filter: wt },
+        backend,
+        attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 },
+      }) as tf.TensorInfo;
+    } finally {
+      wasm.disposeData(p.dataId);
+      wasm.disposeData(wt.dataId);
+    }
+  };
 }
 
 function depthwiseInfo(
@@ -352,22 +434,35 @@ const KERNELS: tf.KernelConfig[] = [
 /** Names of the kernels this package adds to the wasm backend. */
 export const REGISTERED_WASM_KERNELS: string[] = KERNELS.map((k) => k.kernelName);
 
-/** Stock wasm kernels this package wraps with a faster path (same results; see fastBatchMatMul). */
-export const REPLACED_WASM_KERNELS: string[] = [tf.BatchMatMul];
+const REPLACEMENTS: [string, (stock: tf.KernelFunc) => tf.KernelFunc][] = [
+  [tf.BatchMatMul, fastBatchMatMul],
+  [tf.Conv2DBackpropInput, conv2DBackpropInput],
+];
+
+/** Stock wasm kernels this package wraps with a faster path (same results within float32 rounding). */
+export const REPLACED_WASM_KERNELS: string[] = REPLACEMENTS.map(([name]) => name);
 
 const ours = new WeakSet<tf.KernelFunc>();
+const stockKernels = new Map<string, tf.KernelConfig>();
 
-/** Registers the missing wasm kernels (skipping any a newer tfjs provides) and the faster BatchMatMul. Idempotent. */
+/** The stock tfjs-backend-wasm kernel behind a replaced one (for benchmarks and comparisons). */
+export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
+  return stockKernels.get(name);
+}
+
+/** Registers the missing wasm kernels (skipping any a newer tfjs provides) and the faster replacements. Idempotent. */
 export function registerWasmKernels(): void {
   for (const k of KERNELS) {
     if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
   }
-  const stock = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (stock && !ours.has(stock.kernelFunc)) {
-    const kernelFunc = fastBatchMatMul(stock.kernelFunc);
+  for (const [name, wrap] of REPLACEMENTS) {
+    const stock = tf.getKernel(name, 'wasm');
+    if (!stock || ours.has(stock.kernelFunc)) continue;
+    const kernelFunc = wrap(stock.kernelFunc);
     ours.add(kernelFunc);
+    stockKernels.set(name, stock);
     // keep the stock setupFunc: it binds the wasm function the wrapped kernel calls
-    tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+    tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ ...stock, kernelFunc });
   }
 }

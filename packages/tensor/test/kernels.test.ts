@@ -1,6 +1,6 @@
 // Every kernel registered for wasm is compared with the cpu backend's kernel on random inputs.
 import { describe, expect, it } from 'vitest';
-import { REGISTERED_WASM_KERNELS, REPLACED_WASM_KERNELS, Rng, tf } from '../src/index.js';
+import { REGISTERED_WASM_KERNELS, REPLACED_WASM_KERNELS, Rng, stockWasmKernel, tf } from '../src/index.js';
 
 const TOL = 1e-5;
 const rng = new Rng('kernels-test');
@@ -57,7 +57,11 @@ describe('registered wasm kernels match cpu (max abs diff ≤ 1e-5)', () => {
       'Einsum',
     ]);
     for (const k of REGISTERED_WASM_KERNELS) expect(tf.getKernel(k, 'wasm'), k).toBeDefined();
-    expect(REPLACED_WASM_KERNELS).toEqual(['BatchMatMul']);
+    expect(REPLACED_WASM_KERNELS).toEqual(['BatchMatMul', 'Conv2DBackpropInput']);
+    for (const k of REPLACED_WASM_KERNELS) {
+      expect(stockWasmKernel(k)?.kernelFunc, k).toBeTypeOf('function');
+      expect(stockWasmKernel(k)!.kernelFunc, k).not.toBe(tf.getKernel(k, 'wasm')!.kernelFunc);
+    }
   });
 
   it('BatchMatMul (fast path for single-batch b, stock otherwise): transposes, ranks, broadcasting', async () => {
@@ -216,6 +220,76 @@ describe('registered wasm kernels match cpu (max abs diff ≤ 1e-5)', () => {
         ),
       'Conv2DBackpropFilter chunked',
     );
+  });
+
+  it('Conv2DBackpropInput (forward-conv formulation): strides, paddings incl. larger than the kernel', async () => {
+    type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+    const cases: {
+      x: [number, number, number, number];
+      f: [number, number, number, number];
+      s: number | [number, number];
+      pad: Pad;
+    }[] = [
+      { x: [1, 5, 5, 2], f: [3, 3, 2, 4], s: 1, pad: 'same' },
+      { x: [2, 8, 7, 3], f: [3, 2, 3, 5], s: 2, pad: 'valid' },
+      { x: [2, 9, 9, 4], f: [4, 4, 4, 3], s: [2, 1], pad: 'same' },
+      { x: [2, 10, 10, 3], f: [3, 3, 3, 2], s: 3, pad: 'same' },
+      { x: [3, 6, 6, 8], f: [1, 1, 8, 6], s: 1, pad: 'valid' },
+      {
+        x: [1, 7, 5, 2],
+        f: [3, 3, 2, 2],
+        s: 1,
+        pad: [
+          [0, 0],
+          [2, 0],
+          [1, 1],
+          [0, 0],
+        ],
+      },
+      {
+        x: [1, 6, 6, 2],
+        f: [2, 2, 2, 3],
+        s: 2,
+        pad: [
+          [0, 0],
+          [3, 1],
+          [0, 4],
+          [0, 0],
+        ],
+      },
+    ];
+    for (const c of cases) {
+      const xs = randn(c.x.reduce((a, b) => a * b, 1));
+      const fs = randn(c.f.reduce((a, b) => a * b, 1));
+      await expectSameOnBothBackends(
+        () => {
+          const filter = tf.tensor4d(fs, c.f);
+          const y = tf.conv2d(tf.tensor4d(xs, c.x), filter, c.s, c.pad);
+          const dy = tf.tensor(randnFixed(y.size, 4), y.shape);
+          return run(
+            'Conv2DBackpropInput',
+            { dy, filter },
+            { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+          );
+        },
+        `Conv2DBackpropInput ${JSON.stringify(c)}`,
+      );
+    }
+  });
+
+  it('conv2dTranspose (runs Conv2DBackpropInput) and its gradients', async () => {
+    const xs = randn(2 * 4 * 4 * 3);
+    const fs = randn(3 * 3 * 5 * 3);
+    await expectSameOnBothBackends(() => {
+      const x = tf.tensor4d(xs, [2, 4, 4, 3]);
+      const f = tf.tensor4d(fs, [3, 3, 5, 3]);
+      const w = tf.tensor4d(randnFixed(2 * 8 * 8 * 5, 5), [2, 8, 8, 5]);
+      const out = tf.conv2dTranspose(x, f, [2, 8, 8, 5], 2, 'same');
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, 8, 8, 5], 2, 'same'), w)),
+      )([x, f]);
+      return [out, ...grads];
+    }, 'conv2dTranspose value and grads');
   });
 
   it('conv2d gradients end to end (filter and input)', async () => {

@@ -5,6 +5,7 @@ import { registerArCommands } from './commands/ar.js';
 import { registerDatasetsCommands } from './commands/datasets.js';
 import { registerMetricsCommands } from './commands/metrics.js';
 import { registerProbeCommands } from './commands/probe.js';
+import { registerRunCommands } from './commands/run.js';
 import { registerSampleCommands } from './commands/sample.js';
 import { registerTokenizerCommands } from './commands/tokenizer.js';
 
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   registerDatasetsCommands(program);
   registerMetricsCommands(program);
   registerProbeCommands(program);
+  registerRunCommands(program);
   registerSampleCommands(program);
   registerTokenizerCommands(program);
   return program;

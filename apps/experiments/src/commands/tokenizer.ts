@@ -252,7 +252,8 @@ export function registerTokenizerCommands(program: Command): void {
       const { model, step, dataset, image } = await loadTokenizer(modelPath(o.model));
       const height = o.height ?? image?.height;
       const width = o.width ?? image?.width;
-      if (!height || !width) throw new Error('tokenizer export: the checkpoint has no image size; pass --height and --width');
+      if (!height || !width)
+        throw new Error('tokenizer export: the checkpoint has no image size; pass --height and --width');
       const dir = o.out ?? (o.model.endsWith('.safetensors') ? dirname(o.model) : o.model);
       const r = await exportOnnx(
         { arch: model.arch, values: model.values() },

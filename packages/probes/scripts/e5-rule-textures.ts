@@ -3,12 +3,17 @@
 // With --frozen it also trains the frozen-N(0,1)-table twin with the same seed and runs E4 on the pair.
 // The script (not the package) imports tfjs through ar-backbone; probes' src never does.
 //
-//   npx tsx scripts/e5-rule-textures.ts --steps 600 --out results/e5 [--frozen] [--seed 0]
+// --reuse probes the models already exported under --out instead of training again. The code grids
+// are written to <out>/codes/{train,test}.safetensors, the input format of `engram-ar probe`.
+//
+//   npx tsx scripts/e5-rule-textures.ts --steps 600 --out results/e5 [--frozen] [--reuse] [--seed 0]
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportOnnx, Trainer } from '@engram-ar/ar-backbone';
 import { makeRuleTextures } from '@engram-ar/datasets';
 import { initBackend } from '@engram-ar/tensor';
+import { writeSafetensors } from '@engram-ar/tensor/safetensors';
 import { frozenTableProbe } from '../src/frozen-table.js';
 import { positiveControl } from '../src/positive-control.js';
 import { writeRecord } from '../src/record.js';
@@ -23,6 +28,7 @@ const out = arg('out', 'results/e5');
 const seed = Number(arg('seed', '0'));
 const evalCount = Number(arg('eval', '200'));
 const frozen = process.argv.includes('--frozen');
+const reuse = process.argv.includes('--reuse');
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 const dataCfg = {
@@ -53,7 +59,19 @@ async function main(): Promise<void> {
   const backend = await initBackend({ backend: 'wasm', log: () => {} });
   log(`backend ${backend.name}; ${steps} steps; out ${out}`);
   const { config, train, test } = makeRuleTextures(dataCfg);
-  await mkdir(out, { recursive: true });
+  await mkdir(join(out, 'codes'), { recursive: true });
+  for (const [name, s] of [
+    ['train', train],
+    ['test', test],
+  ] as const)
+    await writeSafetensors(join(out, 'codes', `${name}.safetensors`), {
+      codes: { dtype: 'I32', shape: [s.labels.length, s.height, s.width], data: s.codes },
+      labels: { dtype: 'I32', shape: [s.labels.length], data: s.labels },
+    });
+  const existing = (variant: string) => {
+    const dir = join(out, `model-${variant}`);
+    return reuse && existsSync(join(dir, 'model.json')) ? dir : null;
+  };
 
   const fit = async (variant: 'learned' | 'frozen') => {
     const t0 = performance.now();
@@ -83,6 +101,7 @@ async function main(): Promise<void> {
     train,
     test,
     datasetInfo: { name: 'rule-textures', ...config },
+    model: existing('learned') ?? undefined,
     fit: () => fit('learned'),
     evalCount,
     seed,
@@ -99,7 +118,7 @@ async function main(): Promise<void> {
   log(`verdict ${JSON.stringify(rec.verdict)}`);
 
   if (frozen) {
-    const frozenDir = (await fit('frozen')).dir;
+    const frozenDir = existing('frozen') ?? (await fit('frozen')).dir;
     const e4 = await frozenTableProbe({
       seeds: [seed],
       models: [{ seed, learned: join(out, 'model-learned'), frozen: frozenDir }],

@@ -12,6 +12,8 @@ export interface GridDivergence {
   klByPosition: Float64Array;
   /** Positions with KL = +Infinity (probe put zero mass where the model had some). */
   infinite: number;
+  /** With a mask: mean KL over the masked positions (e.g. donor keys differ) and the rest. */
+  split: { fraction: number; klMasked: number; klUnmasked: number } | null;
 }
 
 /** logProbs of both runs: [N, P, V] (P = H·W positions). */
@@ -21,6 +23,7 @@ export function gridDivergence(
   grids: number,
   positions: number,
   vocab: number,
+  mask?: Uint8Array, // [N, P]
 ): GridDivergence {
   const { kl, js } = divergenceRows(truth, probe, vocab);
   const klGrid = new Float64Array(grids);
@@ -40,5 +43,23 @@ export function gridDivergence(
     klGrid[i] = a / positions;
     jsGrid[i] = b / positions;
   }
-  return { kl: klGrid, js: jsGrid, klByPosition: byPos, infinite };
+  let split = null;
+  if (mask) {
+    let inSum = 0;
+    let inN = 0;
+    let outSum = 0;
+    for (let k = 0; k < kl.length; k++) {
+      if (mask[k]) {
+        inSum += kl[k]!;
+        inN++;
+      } else outSum += kl[k]!;
+    }
+    const outN = kl.length - inN;
+    split = {
+      fraction: inN / kl.length,
+      klMasked: inN ? inSum / inN : Number.NaN,
+      klUnmasked: outN ? outSum / outN : Number.NaN,
+    };
+  }
+  return { kl: klGrid, js: jsGrid, klByPosition: byPos, infinite, split };
 }

@@ -176,8 +176,9 @@ export async function donorProbe(opts: DonorProbeOptions): Promise<DonorProbeRec
       logProbs: Float32Array,
       rowsChanged: number,
       distances: Int32Array | null,
+      changedMask?: Uint8Array,
     ) => {
-      const d = gridDivergence(truth.logProbs, logProbs, N, P, V);
+      const d = gridDivergence(truth.logProbs, logProbs, N, P, V, changedMask);
       perGrid.set(name, d.kl);
       conditions.push({
         name,
@@ -187,6 +188,9 @@ export async function donorProbe(opts: DonorProbeOptions): Promise<DonorProbeRec
         klByPosition: Array.from(d.klByPosition),
         rowsChanged,
         infinitePositions: d.infinite,
+        keySplit: d.split
+          ? { changedPositions: d.split.fraction, klChanged: d.split.klMasked, klSame: d.split.klUnmasked }
+          : null,
         donorDistance: distances
           ? {
               mean: distances.reduce((a, b) => a + b, 0) / N,
@@ -217,10 +221,15 @@ export async function donorProbe(opts: DonorProbeOptions): Promise<DonorProbeRec
       // The whole hash input is the donor's, including its class when the model is classKeyed.
       const rows = rowsForGrids(model.hash, donorCodes, [N, H, W], donorClasses);
       let changed = 0;
-      for (let k = 0; k < rows.length; k++) if (rows[k] !== trueRows[k]) changed++;
+      const mask = new Uint8Array(N * P);
+      for (let k = 0; k < rows.length; k++)
+        if (rows[k] !== trueRows[k]) {
+          changed++;
+          mask[Math.floor(k / R)] = 1;
+        }
       const probe = await score({ model, ...common, rowsOverride: rowsOverrideFrom(rows, P, R) });
       scoreRuns += probe.stats.runs;
-      await summarise(kind, 'donor', probe.logProbs, changed / rows.length, distances);
+      await summarise(kind, 'donor', probe.logProbs, changed / rows.length, distances, mask);
       tick(kind);
     }
 

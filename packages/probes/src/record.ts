@@ -56,6 +56,11 @@ export const ConditionSchema = z.object({
   rowsChanged: z.number().min(0).max(1),
   /** Positions whose KL is +Infinity. */
   infinitePositions: Int,
+  /**
+   * Donors: positions whose Engram keys differ from the true ones (any row id) vs the rest — a
+   * retriever's KL concentrates where the keys differ; a key-blind pathway shows none of that contrast.
+   */
+  keySplit: z.object({ changedPositions: z.number(), klChanged: Num, klSame: Num }).nullable(),
   /** Donors: Hamming distance (cells) from each grid to its donor, summarised. */
   donorDistance: z.object({ mean: z.number(), min: Int, max: Int }).nullable(),
 });

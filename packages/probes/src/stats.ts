@@ -115,7 +115,7 @@ export async function bootstrapMean(x: Vec, opts: BootstrapOpts = {}): Promise<M
       for (let i = 0; i < n; i++) s += x[idx[i]!]!;
       return s / n;
     },
-    { replicates, seed },
+    { replicates, seed, method: 'percentile' },
   );
   return { mean: mean(x), low: ci.low, high: ci.high, n, replicates, seed };
 }
@@ -140,7 +140,7 @@ export async function bootstrapRatio(num: Vec, den: Vec, opts: BootstrapOpts = {
       }
       return a / b;
     },
-    { replicates, seed },
+    { replicates, seed, method: 'percentile' },
   );
   return { mean: mean(num) / mean(den), low: ci.low, high: ci.high, n, replicates, seed };
 }

@@ -62,7 +62,8 @@ export async function readTable(model: LoadedModel): Promise<Float32Array> {
 
 /**
  * The same model with its table replaced by `table` [tableRows, dHead]: a new in-memory session
- * (release it with `session.release()`); manifest, hash and dir are shared with `model`.
+ * (release it with `session.release()`); manifest, hash and dir are shared with `model`. The
+ * result has no decode graph, so the sampler's `generate` uses the step graph with the new table.
  */
 export async function withTable(
   model: LoadedModel,
@@ -79,7 +80,8 @@ export async function withTable(
   t.floatData = [];
   t.rawData = new Uint8Array(table.buffer, table.byteOffset, table.byteLength);
   const session = await createSession(onnx.ModelProto.encode(proto).finish(), opts);
-  return { ...model, session };
+  // The decode graph (if loaded) still holds the old table: drop it so `generate` runs this session.
+  return { ...model, session, decode: null };
 }
 
 export type TableControl = 'collapsed' | 'randomised';

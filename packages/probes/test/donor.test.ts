@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LoadedModel, loadModel, score } from '@engram-ar/sampler';
+import { generate, type LoadedModel, loadModel, releaseModel, score } from '@engram-ar/sampler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { donorProbe, selectDonors } from '../src/donor.js';
 import { DonorProbeRecordSchema } from '../src/record.js';
@@ -25,8 +25,8 @@ beforeAll(async () => {
   ignores = await loadModel(join(root, 'ignores'));
 });
 afterAll(async () => {
-  await retrieval.session.release();
-  await ignores.session.release();
+  await releaseModel(retrieval);
+  await releaseModel(ignores);
   await rm(root, { recursive: true, force: true });
 });
 
@@ -91,6 +91,11 @@ describe('table override', () => {
       const z = (await score({ model: zero, codes, classes: 0 })).logProbs;
       // Zero rows → v = 0 → h = 0 → uniform next-code distribution at every position.
       for (const x of z) expect(x).toBeCloseTo(-Math.log(V), 5);
+      // generate must use the swapped table too (not the original decode graph): greedy on uniform
+      // logits picks code 0 everywhere, while the real table does not.
+      const greedy = { classes: 0, n: 3, seed: 1, temperature: 0 };
+      expect(new Set((await generate({ model: zero, ...greedy })).codes)).toEqual(new Set([0]));
+      expect(new Set((await generate({ model: retrieval, ...greedy })).codes).size).toBeGreaterThan(1);
     } finally {
       await same.session.release();
       await zero.session.release();
@@ -112,7 +117,7 @@ describe('table override', () => {
       await swapped.session.release();
       expect(Array.from(a.logProbs)).toEqual(Array.from(b.logProbs));
     } finally {
-      await ext.session.release();
+      await releaseModel(ext);
     }
   });
 
@@ -179,6 +184,12 @@ describe('donorProbe', () => {
       12,
     );
     for (const c of rec.conditions) expect(c.kl.mean!).toBeGreaterThan(1e-3);
+    // No attention/MLP: a position whose keys equal the true keys sees exactly the true rows → KL 0 there.
+    for (const c of rec.conditions.filter((x) => x.kind === 'donor')) {
+      expect(c.keySplit!.klSame).toBeLessThan(1e-9);
+      expect(c.keySplit!.klChanged!).toBeGreaterThan(0.01);
+    }
+    expect(rec.conditions.find((c) => c.name === 'collapsed')!.keySplit).toBeNull();
     // Nearer donors share more hash keys: matched must be detectably closer than adversarial.
     const mVsA = rec.comparisons.find((c) => c.a === 'matched' && c.b === 'adversarial')!;
     expect(mVsA.statistic!).toBeLessThan(0);

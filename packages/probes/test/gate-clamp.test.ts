@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeStats } from '@engram-ar/metrics';
-import { type LoadedModel, loadModel } from '@engram-ar/sampler';
+import { type LoadedModel, loadModel, releaseModel } from '@engram-ar/sampler';
 import { Rng } from '@engram-ar/tensor/rng';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateClampProbe, gateDistribution } from '../src/gate-clamp.js';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   retrieval = await loadModel(join(root, 'retrieval'));
 });
 afterAll(async () => {
-  await retrieval.session.release();
+  await releaseModel(retrieval);
   await rm(root, { recursive: true, force: true });
 });
 

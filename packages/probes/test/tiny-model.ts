@@ -91,6 +91,7 @@ export async function writeTinyModel(dir: string, o: TinyOptions): Promise<Model
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
     onnx: 'model.onnx',
+    decode: null,
     grid: { height: Hg, width: Wg },
     vocab: V,
     numClasses: C,

@@ -179,7 +179,11 @@ export class GPT {
       if (hw.shape.join(',') !== s.shape.join(',')) {
         throw new Error(`GPT: weight ${s.name} has shape [${hw.shape}], expected [${s.shape}]`);
       }
-      this.weights.set(s.name, tf.variable(tf.tensor(hw.data, s.shape, 'float32'), true, `${uid}/${s.name}`));
+      // tf.variable keeps its own copy: the initial tensor is freed by the tidy.
+      this.weights.set(
+        s.name,
+        tf.tidy(() => tf.variable(tf.tensor(hw.data, s.shape, 'float32'), true, `${uid}/${s.name}`)),
+      );
     }
     const T = config.height * config.width;
     const { cos, sin } = ropeTables(config);
@@ -312,7 +316,7 @@ export class GPT {
       const hw = host[s.name];
       if (!hw || hw.shape.join(',') !== s.shape.join(','))
         throw new Error(`GPT.load: bad or missing ${s.name}`);
-      this.weights.get(s.name)!.assign(tf.tensor(hw.data, s.shape, 'float32'));
+      tf.tidy(() => this.weights.get(s.name)!.assign(tf.tensor(hw.data, s.shape, 'float32')));
     }
   }
 

@@ -215,7 +215,9 @@ export class Trainer {
     const BT = codes.length;
     const lr = this.schedule(this.step);
     const eVar = rows
-      ? tf.variable(tf.tensor2d(rows.e, [BT, this.eWidth()]), !!this.sparse, `engram_rows_${this.step}`)
+      ? tf.tidy(() =>
+          tf.variable(tf.tensor2d(rows.e, [BT, this.eWidth()]), !!this.sparse, `engram_rows_${this.step}`),
+        )
       : null;
     const vars = [...this.model.weights.values()];
     const varList = eVar && this.sparse ? [...vars, eVar] : vars;
@@ -371,6 +373,7 @@ export class Trainer {
 
   dispose(): void {
     this.model.dispose();
+    this.adamw.dispose();
   }
 }
 

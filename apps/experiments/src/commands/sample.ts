@@ -80,7 +80,7 @@ export function registerSampleCommands(program: Command): void {
     .requiredOption('--checkpoint <file>', 'training checkpoint (foo.safetensors with foo.json sidecar)')
     .requiredOption('--out <dir>', 'output directory')
     .addOption(
-      new Option('--attention <kind>', 'attention lowering').choices(['plain', 'contrib']).default('contrib'),
+      new Option('--attention <kind>', 'attention lowering').choices(['plain', 'contrib']).default('plain'),
     )
     .action(async (opts: { checkpoint: string; out: string; attention: 'plain' | 'contrib' }) => {
       const m = await exportOnnx(opts.checkpoint, opts.out, { attention: opts.attention });

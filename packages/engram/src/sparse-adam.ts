@@ -30,7 +30,7 @@ export interface SparseAdamState {
   v: Float32Array;
 }
 
-export const ADAM_TENSORS = { m: 'engram.adam.m', v: 'engram.adam.v', t: 'engram.adam.t' } as const;
+export const ADAM_TENSORS = { mv: 'engram.adam.mv', t: 'engram.adam.t' } as const;
 
 export class SparseAdam {
   readonly table: EngramTable;
@@ -40,8 +40,8 @@ export class SparseAdam {
   readonly eps: number;
   readonly lrMultiplier: number;
   private readonly t: Int32Array;
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
+  /** m and v of a row side by side, [rows, 2, dHead]: one page (and adjacent lines) per row instead of two. */
+  private readonly mv: Float32Array;
   // Batch accumulator: map row id → slot (keys -1 = empty), slot → row id, slot gradients [slots, dHead].
   private keys = new Int32Array(0);
   private vals = new Int32Array(0);
@@ -59,13 +59,11 @@ export class SparseAdam {
     // A frozen table is never updated, so it needs no optimiser state.
     const n = table.frozen ? 0 : table.rows;
     this.t = new Int32Array(n);
-    this.m = new Float32Array(n * table.dHead);
-    this.v = new Float32Array(n * table.dHead);
+    this.mv = new Float32Array(n * 2 * table.dHead);
     // Touch every page now: fresh zeroed buffers are mapped lazily, and the page faults would otherwise land in
     // the first steps that reach each page, making early steps of a big table look table-size dependent.
     this.t.fill(0);
-    this.m.fill(0);
-    this.v.fill(0);
+    this.mv.fill(0);
     this.grow(1024);
   }
 
@@ -159,7 +157,7 @@ export class SparseAdam {
   apply(lr = this.lr): number {
     const D = this.table.dHead;
     const touched = this.count;
-    const { beta1: b1, beta2: b2, eps, keys, uniq, acc, m: M, v: V, t: steps } = this;
+    const { beta1: b1, beta2: b2, eps, keys, uniq, acc, mv, t: steps } = this;
     const step = lr * this.lrMultiplier;
     const w = this.table.data;
     const mask = keys.length - 1;
@@ -171,7 +169,8 @@ export class SparseAdam {
         for (let j = i; j < end; j++) {
           const q = uniq[j]!;
           sink += steps[q]!;
-          for (let d = 0; d < D; d += FLOATS_PER_LINE) sink += M[q * D + d]! + V[q * D + d]! + w[q * D + d]!;
+          for (let d = 0; d < D; d += FLOATS_PER_LINE)
+            sink += mv[2 * q * D + d]! + mv[(2 * q + 1) * D + d]! + w[q * D + d]!;
         }
       }
       const r = uniq[i]!;
@@ -180,13 +179,14 @@ export class SparseAdam {
       const c1 = 1 - b1 ** t;
       const c2 = 1 - b2 ** t;
       const base = r * D;
+      const mb = 2 * base;
       const a = i * D;
       for (let d = 0; d < D; d++) {
         const g = acc[a + d]!;
-        const m = b1 * M[base + d]! + (1 - b1) * g;
-        const v = b2 * V[base + d]! + (1 - b2) * g * g;
-        M[base + d] = m;
-        V[base + d] = v;
+        const m = b1 * mv[mb + d]! + (1 - b1) * g;
+        const v = b2 * mv[mb + D + d]! + (1 - b2) * g * g;
+        mv[mb + d] = m;
+        mv[mb + D + d] = v;
         w[base + d]! -= (step * (m / c1)) / (Math.sqrt(v / c2) + eps);
       }
       // Clear this row's map entry (walk its probe chain) so the next batch starts empty in O(touched).
@@ -206,43 +206,56 @@ export class SparseAdam {
     return this.apply(lr);
   }
 
-  /** Copies of the optimiser state (exact resume). */
+  /** Copies of the optimiser state (exact resume), m and v as separate [rows, dHead] arrays. */
   state(): SparseAdamState {
-    return { t: this.t.slice(), m: this.m.slice(), v: this.v.slice() };
+    const D = this.table.dHead;
+    const rows = this.t.length;
+    const m = new Float32Array(rows * D);
+    const v = new Float32Array(rows * D);
+    for (let r = 0; r < rows; r++) {
+      m.set(this.mv.subarray(2 * r * D, (2 * r + 1) * D), r * D);
+      v.set(this.mv.subarray((2 * r + 1) * D, (2 * r + 2) * D), r * D);
+    }
+    return { t: this.t.slice(), m, v };
   }
 
   loadState(s: SparseAdamState): void {
-    if (s.t.length !== this.t.length || s.m.length !== this.m.length || s.v.length !== this.v.length) {
+    const D = this.table.dHead;
+    const rows = this.t.length;
+    if (s.t.length !== rows || s.m.length !== rows * D || s.v.length !== rows * D) {
       throw new Error(
-        `SparseAdam.loadState: state sizes t=${s.t.length}, m=${s.m.length}, v=${s.v.length} do not match the table (t=${this.t.length}, m=${this.m.length})`,
+        `SparseAdam.loadState: state sizes t=${s.t.length}, m=${s.m.length}, v=${s.v.length} do not match the table (rows=${rows}, dHead=${D})`,
       );
     }
     this.t.set(s.t);
-    this.m.set(s.m);
-    this.v.set(s.v);
+    for (let r = 0; r < rows; r++) {
+      this.mv.set(s.m.subarray(r * D, (r + 1) * D), 2 * r * D);
+      this.mv.set(s.v.subarray(r * D, (r + 1) * D), (2 * r + 1) * D);
+    }
   }
 
-  /** Checkpoint tensors (shares memory; no copy): engram.adam.{m,v} F32 [rows, dHead], engram.adam.t I32 [rows]. */
+  /** Checkpoint tensors (share memory; no copy): engram.adam.mv F32 [rows, 2, dHead] (m then v), engram.adam.t I32 [rows]. */
   toTensors(): Record<string, NamedTensor> {
     const D = this.table.dHead;
     const rows = this.t.length;
     return {
-      [ADAM_TENSORS.m]: { dtype: 'F32', shape: [rows, D], data: this.m },
-      [ADAM_TENSORS.v]: { dtype: 'F32', shape: [rows, D], data: this.v },
+      [ADAM_TENSORS.mv]: { dtype: 'F32', shape: [rows, 2, D], data: this.mv },
       [ADAM_TENSORS.t]: { dtype: 'I32', shape: [rows], data: this.t },
     };
   }
 
   loadTensors(tensors: Record<string, NamedTensor>): void {
-    const get = <T>(name: string, dtype: string): T => {
-      const x = tensors[name];
-      if (!x || x.dtype !== dtype) throw new Error(`SparseAdam: tensor '${name}' (${dtype}) missing`);
-      return x.data as T;
-    };
-    this.loadState({
-      m: get<Float32Array>(ADAM_TENSORS.m, 'F32'),
-      v: get<Float32Array>(ADAM_TENSORS.v, 'F32'),
-      t: get<Int32Array>(ADAM_TENSORS.t, 'I32'),
-    });
+    const D = this.table.dHead;
+    const rows = this.t.length;
+    const mv = tensors[ADAM_TENSORS.mv];
+    const t = tensors[ADAM_TENSORS.t];
+    if (!mv || mv.dtype !== 'F32' || mv.data.length !== rows * 2 * D) {
+      throw new Error(`SparseAdam: tensor '${ADAM_TENSORS.mv}' missing or not F32 [${rows}, 2, ${D}]`);
+    }
+    if (!t || t.dtype !== 'I32' || t.data.length !== rows) {
+      throw new Error(`SparseAdam: tensor '${ADAM_TENSORS.t}' missing or not I32 [${rows}]`);
+    }
+    this.mv.set(mv.data as Float32Array);
+    this.t.set(t.data as Int32Array);
   }
 }

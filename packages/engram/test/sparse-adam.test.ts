@@ -117,6 +117,16 @@ describe('SparseAdam', () => {
     expect(delta[0]).toBeCloseTo(-0.05, 6);
     expect(delta[1]).toBeCloseTo(0.05, 6);
     expect(delta[2]).toBeCloseTo(-0.05, 6);
+    // Moments after one step: m = (1-β1)·g, v = (1-β2)·g², zero elsewhere; state() → loadState() round-trips.
+    const st = opt.state();
+    [3, -0.5, 1e-3].forEach((g, d) => {
+      expect(st.m[2 * D + d]).toBeCloseTo(0.1 * g, 7);
+      expect(st.v[2 * D + d]).toBeCloseTo(0.001 * g * g, 9);
+    });
+    expect(st.m.reduce((a, x) => a + Math.abs(x), 0)).toBeCloseTo(0.1 * 3.501, 6);
+    const other = new SparseAdam(new EngramTable(spec), { lr: 0.01 });
+    other.loadState(st);
+    expect(other.state()).toEqual(st);
   });
 
   it('bias correction uses per-row step counts: a row first touched late gets a full first step', () => {

@@ -445,6 +445,65 @@ describe('registered wasm kernels match cpu (max abs diff ≤ 1e-5)', () => {
   });
 });
 
+describe('registered kernels free their scratch memory', () => {
+  it('wasm and cpu data ids return to baseline after each kernel (incl. the cpu round trip of Einsum)', async () => {
+    await tf.setBackend('wasm');
+    const wasm = tf.findBackend('wasm')!;
+    const cpu = tf.findBackend('cpu')!;
+    const calls: [string, () => tf.Tensor][] = [
+      [
+        'UnsortedSegmentSum',
+        () => tf.unsortedSegmentSum(tf.ones([6, 3]), tf.tensor1d([0, 1, 1, 2, 5, -1], 'int32'), 4),
+      ],
+      [
+        'Conv2DBackpropFilter',
+        () =>
+          run(
+            'Conv2DBackpropFilter',
+            { x: tf.ones([2, 17, 17, 2]), dy: tf.ones([2, 17, 17, 3]) },
+            { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] },
+          ),
+      ],
+      [
+        'Conv2DBackpropInput',
+        () =>
+          run(
+            'Conv2DBackpropInput',
+            { dy: tf.ones([1, 4, 4, 3]), filter: tf.ones([3, 3, 2, 3]) },
+            { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 8, 8, 2] },
+          ),
+      ],
+      [
+        'DepthwiseConv2dNativeBackpropFilter',
+        () =>
+          run(
+            'DepthwiseConv2dNativeBackpropFilter',
+            { x: tf.ones([1, 5, 5, 2]), dy: tf.ones([1, 5, 5, 2]) },
+            { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 2, 1] },
+          ),
+      ],
+      [
+        'DepthwiseConv2dNativeBackpropInput',
+        () =>
+          run(
+            'DepthwiseConv2dNativeBackpropInput',
+            { dy: tf.ones([1, 5, 5, 2]), filter: tf.ones([3, 3, 2, 1]) },
+            { strides: 1, dilations: 1, pad: 'same', inputShape: [1, 5, 5, 2] },
+          ),
+      ],
+      ['Einsum', () => tf.einsum('ij,jk->ik', tf.ones([2, 3]), tf.ones([3, 4]))],
+      ['BatchMatMul', () => tf.matMul(tf.ones([2, 3, 4]), tf.ones([5, 4]), false, true)],
+    ];
+    for (const [name, f] of calls) {
+      const before = [wasm.numDataIds(), cpu.numDataIds()];
+      tf.tidy(() => {
+        f().dataSync();
+      });
+      expect([wasm.numDataIds(), cpu.numDataIds()], name).toEqual(before);
+    }
+  });
+});
+
 /** Deterministic pseudo-random values keyed by (n, salt), so both backend runs see the same dy. */
 function randnFixed(n: number, salt: number): Float32Array {
   return new Rng(`dy-${salt}-${n}`).fillNormal(new Float32Array(n));

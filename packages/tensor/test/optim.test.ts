@@ -103,6 +103,11 @@ describe('AdamW', () => {
       [Math.fround(2 * f), Math.fround(-4 * f)].map((x) => expect.closeTo(x, 6)),
     );
     expect(Array.from(b.dataSync())).toEqual([3]);
+    const grads = { decay_a: tf.ones([2]), decay_b: tf.ones([1]) };
+    const before = tf.memory().numTensors;
+    opt.applyGradients(grads);
+    clipByGlobalNorm(grads, 0.1).grads.decay_a!.dispose();
+    expect(tf.memory().numTensors - before).toBe(1); // only clip's other output: nothing else leaks
     expect(() => opt.applyGradients({ nope: tf.zeros([1]) })).toThrow(/unknown parameter "nope"/);
     expect(() => opt.applyGradients({ decay_a: tf.zeros([3]) })).toThrow(
       /"decay_a" has shape \[3\], parameter has \[2\]/,

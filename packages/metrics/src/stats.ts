@@ -39,29 +39,34 @@ export class FeatureStats {
     if (other.dim !== this.dim) throw new Error(`merge: dims differ (${this.dim} vs ${other.dim})`);
     if (other.count === 0) return this;
     if (this.count === 0) return other;
-    const d = this.dim;
-    const na = this.count;
-    const nb = other.count;
-    const n = na + nb;
-    const delta = new Float64Array(d);
-    const mean = new Float64Array(d);
-    for (let i = 0; i < d; i++) {
-      delta[i] = other.mean[i]! - this.mean[i]!;
-      mean[i] = this.mean[i]! + (delta[i]! * nb) / n;
-    }
-    const f = (na * nb) / n;
-    const m2 = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) {
-      const o = i * d;
-      const di = delta[i]! * f;
-      for (let j = 0; j < d; j++) m2[o + j] = this.comoment[o + j]! + other.comoment[o + j]! + di * delta[j]!;
-    }
-    return new FeatureStats(d, n, mean, m2);
+    const out = new FeatureStats(this.dim, this.count, this.mean.slice(), this.comoment.slice());
+    return mergeInto(out, other);
   }
 }
 
+/** `acc` ← merge(acc, b), reusing acc's buffers (the batch loop of computeStats). */
+function mergeInto(acc: FeatureStats, b: FeatureStats): FeatureStats {
+  const d = acc.dim;
+  const na = acc.count;
+  const nb = b.count;
+  const n = na + nb;
+  const delta = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    delta[i] = b.mean[i]! - acc.mean[i]!;
+    acc.mean[i]! += (delta[i]! * nb) / n;
+  }
+  const f = (na * nb) / n;
+  const m2 = acc.comoment;
+  for (let i = 0; i < d; i++) {
+    const o = i * d;
+    const di = delta[i]! * f;
+    for (let j = 0; j < d; j++) m2[o + j]! += b.comoment[o + j]! + di * delta[j]!;
+  }
+  return new FeatureStats(d, n, acc.mean, m2);
+}
+
 export interface StatsOptions {
-  /** Rows per batch whose Gram matrix is formed at once. Default 1024. */
+  /** Rows per batch whose Gram matrix is formed at once. Default 4096. */
   batchRows?: number;
   /** Matrix-product engine: 'onnx' (ONNX Runtime, default) or 'ts' (pure TypeScript). */
   engine?: EngineName | MatmulEngine;
@@ -110,13 +115,14 @@ export async function computeStats(
     }
   }
   const engine = await getEngine(opts.engine);
-  const batch = opts.batchRows ?? 1024;
-  let acc = FeatureStats.empty(dim);
+  const batch = opts.batchRows ?? 4096;
+  let acc: FeatureStats | undefined;
   for (let r = 0; r < n; r += batch) {
     const rows = Math.min(batch, n - r);
-    acc = acc.merge(await batchStats(features.subarray(r * dim, (r + rows) * dim), rows, dim, engine));
+    const b = await batchStats(features.subarray(r * dim, (r + rows) * dim), rows, dim, engine);
+    acc = acc ? mergeInto(acc, b) : b;
   }
-  return acc;
+  return acc ?? FeatureStats.empty(dim);
 }
 
 // safetensors has no F64 dtype, so each float64 array is stored as two F32 tensors with

@@ -174,7 +174,10 @@ export function registerProbeCommands(program: Command): void {
         await emit(rec, o.out, [
           ...rec.conditions.map(
             (c) =>
-              `${c.name.padEnd(12)} KL ${fmt(c.kl.mean)} [${fmt(c.kl.low)}, ${fmt(c.kl.high)}]  JS ${fmt(c.js.mean)}`,
+              `${c.name.padEnd(12)} KL ${fmt(c.kl.mean)} [${fmt(c.kl.low)}, ${fmt(c.kl.high)}]  JS ${fmt(c.js.mean)}` +
+              (c.keySplit
+                ? `  (keys differ at ${(100 * c.keySplit.changedPositions).toFixed(1)} % of positions: KL ${fmt(c.keySplit.klChanged)} there, ${fmt(c.keySplit.klSame)} elsewhere)`
+                : ''),
           ),
           ...rec.comparisons.map(
             (c) => `p(${c.a} vs ${c.b}) = ${fmt(c.pValue, 3)}, d_z = ${fmt(c.cohensD, 3)}`,

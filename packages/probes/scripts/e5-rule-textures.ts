@@ -8,7 +8,7 @@
 //
 //   npx tsx scripts/e5-rule-textures.ts --steps 600 --out results/e5 [--frozen] [--reuse] [--seed 0]
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportOnnx, Trainer } from '@engram-ar/ar-backbone';
 import { makeRuleTextures } from '@engram-ar/datasets';
@@ -107,7 +107,10 @@ async function main(): Promise<void> {
     seed,
     onProgress: (p) => log(`${p.stage} (${p.done}/${p.total})`),
   });
-  await writeRecord(join(out, 'e5-positive-control.json'), rec);
+  const recPath = join(out, 'e5-positive-control.json');
+  // A --reuse run keeps the training facts of the run that produced the model.
+  if (!rec.training && existsSync(recPath)) rec.training = JSON.parse(await readFile(recPath, 'utf8')).training;
+  await writeRecord(recPath, rec);
   const d = rec.donor;
   for (const c of d.conditions)
     log(

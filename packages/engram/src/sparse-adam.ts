@@ -249,10 +249,10 @@ export class SparseAdam {
     const rows = this.t.length;
     const mv = tensors[ADAM_TENSORS.mv];
     const t = tensors[ADAM_TENSORS.t];
-    if (!mv || mv.dtype !== 'F32' || mv.data.length !== rows * 2 * D) {
+    if (mv?.dtype !== 'F32' || mv.data.length !== rows * 2 * D) {
       throw new Error(`SparseAdam: tensor '${ADAM_TENSORS.mv}' missing or not F32 [${rows}, 2, ${D}]`);
     }
-    if (!t || t.dtype !== 'I32' || t.data.length !== rows) {
+    if (t?.dtype !== 'I32' || t.data.length !== rows) {
       throw new Error(`SparseAdam: tensor '${ADAM_TENSORS.t}' missing or not I32 [${rows}]`);
     }
     this.mv.set(mv.data as Float32Array);

@@ -91,9 +91,13 @@ class OnnxEngine implements MatmulEngine {
 
 let shared: Promise<MatmulEngine> | undefined;
 
-/** The ONNX Runtime engine (one session per process, created on first use). */
+/**
+ * The ONNX Runtime engine (one session per process, created on first use). Its products are long
+ * single ops, so the thread pool does not spin between them (spinning threads collapse on a
+ * shared, oversubscribed machine).
+ */
 export function onnxEngine(): Promise<MatmulEngine> {
-  shared ??= createSession(dotRowsGraph()).then((s) => new OnnxEngine(s));
+  shared ??= createSession(dotRowsGraph(), { allowSpinning: false }).then((s) => new OnnxEngine(s));
   return shared;
 }
 

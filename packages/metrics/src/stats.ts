@@ -85,10 +85,18 @@ async function batchStats(
     for (let j = 0; j < dim; j++) mean[j]! += x[o + j]!;
   }
   for (let j = 0; j < dim; j++) mean[j]! /= rows;
-  const ct = new Float64Array(dim * rows); // [D, rows]: centred batch, transposed
-  for (let r = 0; r < rows; r++) {
-    const o = r * dim;
-    for (let j = 0; j < dim; j++) ct[j * rows + r] = x[o + j]! - mean[j]!;
+  const ct = new Float64Array(dim * rows); // [D, rows]: centred batch, transposed in 64×64 tiles
+  const tile = 64;
+  for (let r0 = 0; r0 < rows; r0 += tile) {
+    const r1 = Math.min(r0 + tile, rows);
+    for (let j0 = 0; j0 < dim; j0 += tile) {
+      const j1 = Math.min(j0 + tile, dim);
+      for (let j = j0; j < j1; j++) {
+        const m = mean[j]!;
+        const o = j * rows;
+        for (let r = r0; r < r1; r++) ct[o + r] = x[r * dim + j]! - m;
+      }
+    }
   }
   const g = await engine.dotRows(ct, dim, ct, dim, rows, { lower: true });
   for (let i = 0; i < dim; i++) for (let j = 0; j < i; j++) g[j * dim + i] = g[i * dim + j]!;

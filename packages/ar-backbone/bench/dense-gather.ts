@@ -41,16 +41,28 @@ function median(xs: number[]): number {
 }
 
 const upE = tf.tensor2d(upstream, [B * H * W, E]);
+const parts = {
+  hash: [] as number[],
+  gather: [] as number[],
+  tensors: [] as number[],
+  sparse: [] as number[],
+};
 function hostStep(codes: Int32Array): void {
+  let t = performance.now();
   const ids = rowsForGrids(spec, codes, [B, H, W]);
+  parts.hash.push(performance.now() - t);
+  t = performance.now();
   const rows = table.gatherRows(ids);
-  // The model would consume e and hand back dL/de; the tensor round trip is part of the cost.
+  parts.gather.push(performance.now() - t);
+  t = performance.now();
+  // e enters tfjs as an input tensor; the model hands back dL/de (here: upE), read back to the host.
   const e = tf.tensor2d(rows, [B * H * W, E]);
-  const g = tf.add(tf.mul(e, 0), upE);
-  const grad = g.dataSync() as Float32Array;
+  const grad = upE.dataSync() as Float32Array;
   e.dispose();
-  g.dispose();
+  parts.tensors.push(performance.now() - t);
+  t = performance.now();
   sparse.step(ids, grad);
+  parts.sparse.push(performance.now() - t);
 }
 
 const denseTable = tf.variable(tf.tensor2d(table.data, [table.rows, dHead]), true, 'bench_dense_table');
@@ -93,6 +105,9 @@ console.log(
     positions: B * H * W,
     hostMs: +hostMs.toFixed(2),
     denseMs: +denseMs.toFixed(2),
+    hostPartsMs: Object.fromEntries(
+      Object.entries(parts).map(([k, v]) => [k, +median(v.slice(1)).toFixed(2)]),
+    ),
     speedup: +(denseMs / hostMs).toFixed(1),
     target: 10,
   }),

@@ -66,12 +66,16 @@ async function main(): Promise<void> {
   let training: Record<string, unknown> | null = null;
   if (!(reuse && existsSync(join(dir, 'model.json')))) {
     const backend = await initBackend({ backend: 'wasm', log: () => {} });
-    log(`backend ${backend.name}; ${train.dataset} ${train.labels.length} grids ${height}×${width}, vocab ${vocab}`);
+    log(
+      `backend ${backend.name}; ${train.dataset} ${train.labels.length} grids ${height}×${width}, vocab ${vocab}`,
+    );
     const t0 = performance.now();
     const t = new Trainer(modelCfg, train, test, trainOpts);
     const r = await t.run((p) => {
       if (p.step % 50 === 0 || p.step === p.steps)
-        log(`step ${p.step}/${p.steps} loss ${p.bitsPerCode.toFixed(3)} bits/code, eta ${p.etaSec.toFixed(0)} s`);
+        log(
+          `step ${p.step}/${p.steps} loss ${p.bitsPerCode.toFixed(3)} bits/code, eta ${p.etaSec.toFixed(0)} s`,
+        );
     });
     await exportOnnx({ model: t.model, table: t.table }, dir, { meta: { steps: String(steps) } });
     t.dispose();
@@ -89,13 +93,22 @@ async function main(): Promise<void> {
   const labels = test.labels.subarray(0, n);
   const m = Math.min(poolCount, train.labels.length);
   const pool = { codes: train.codes.subarray(0, m * P), labels: train.labels.subarray(0, m) };
-  const progress = (p: { stage: string; done: number; total: number }) => log(`${p.stage} (${p.done}/${p.total})`);
+  const progress = (p: { stage: string; done: number; total: number }) =>
+    log(`${p.stage} (${p.done}/${p.total})`);
   const gate = await gateClampProbe({ model: dir, grids, labels, seed, onProgress: progress });
   const donor = await donorProbe({ model: dir, grids, labels, pool, seed, onProgress: progress });
-  await writeRecord(join(out, 'probes.json'), { codes: codesDir, dataset: train.dataset, training, gate, donor });
+  await writeRecord(join(out, 'probes.json'), {
+    codes: codesDir,
+    dataset: train.dataset,
+    training,
+    gate,
+    donor,
+  });
   for (const s of gate.settings) log(`g=${s.name}: ${s.bitsPerCode.mean?.toFixed(4)} bits/code`);
   for (const c of donor.conditions)
-    log(`KL ${c.name}: ${c.kl.mean?.toExponential(3)} [${c.kl.low?.toExponential(3)}, ${c.kl.high?.toExponential(3)}]`);
+    log(
+      `KL ${c.name}: ${c.kl.mean?.toExponential(3)} [${c.kl.low?.toExponential(3)}, ${c.kl.high?.toExponential(3)}]`,
+    );
   for (const c of donor.comparisons) log(`p(${c.a} vs ${c.b}) = ${c.pValue} (d = ${c.cohensD?.toFixed(3)})`);
   for (const r of donor.ratios) log(`${r.numerator}/${r.denominator} = ${r.ratio.mean?.toFixed(3)}`);
 }

@@ -109,7 +109,8 @@ async function main(): Promise<void> {
   });
   const recPath = join(out, 'e5-positive-control.json');
   // A --reuse run keeps the training facts of the run that produced the model.
-  if (!rec.training && existsSync(recPath)) rec.training = JSON.parse(await readFile(recPath, 'utf8')).training;
+  if (!rec.training && existsSync(recPath))
+    rec.training = JSON.parse(await readFile(recPath, 'utf8')).training;
   await writeRecord(recPath, rec);
   const d = rec.donor;
   for (const c of d.conditions)

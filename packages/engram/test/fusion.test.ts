@@ -4,9 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EngramFusion, fusionParamNames } from '../src/fusion.js';
 import { type FusionShape, type FusionWeights, fusionReference } from '../src/fusion-reference.js';
 
-beforeAll(async () => {
-  await initBackend({ backend: 'cpu', log: () => {} });
-});
+// Training runs on wasm by default; the cpu backend is the reference. Both must give the same layer.
+const BACKENDS = ['cpu', 'wasm'] as const;
 
 const B = 2;
 const T = 5;
@@ -52,7 +51,14 @@ function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return err / scale;
 }
 
-describe('EngramFusion forward', () => {
+describe.each(BACKENDS)('EngramFusion forward (%s)', (backend) => {
+  beforeAll(async () => {
+    await initBackend({ backend, log: () => {} });
+    // ENGRAM_AR_BACKEND may override initBackend's choice; this file tests both backends regardless.
+    await tf.setBackend(backend);
+    expect(tf.getBackend()).toBe(backend);
+  });
+
   for (const conv of [false, true]) {
     it(`matches the float64 reference (conv ${conv ? 'on' : 'off'}), learned and clamped gate`, () => {
       const f = randomLayer(1, conv);
@@ -134,7 +140,14 @@ describe('EngramFusion forward', () => {
   });
 });
 
-describe('EngramFusion gradients', () => {
+describe.each(BACKENDS)('EngramFusion gradients (%s)', (backend) => {
+  beforeAll(async () => {
+    await initBackend({ backend, log: () => {} });
+    // ENGRAM_AR_BACKEND may override initBackend's choice; this file tests both backends regardless.
+    await tf.setBackend(backend);
+    expect(tf.getBackend()).toBe(backend);
+  });
+
   for (const conv of [false, true]) {
     it(`match central differences of the float64 reference for all weights, e and h (conv ${conv ? 'on' : 'off'})`, () => {
       const f = randomLayer(10, conv);

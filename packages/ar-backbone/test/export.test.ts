@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTConfig, parseGPTConfig } from '../src/config.js';
 import { exportOnnx } from '../src/export.js';
 import { GPT, type HostWeights, initHostWeights } from '../src/model.js';
+import { Trainer } from '../src/trainer.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -283,5 +284,58 @@ describe.each(cases)('exportOnnx (%s)', (_name, raw) => {
     const a = await score({ model: join(dir, 'from-ck'), codes, classes });
     const b = await score({ model: loaded.plain, codes, classes });
     expect(Array.from(a.logProbs)).toEqual(Array.from(b.logProbs));
+  });
+});
+
+describe('exportOnnx of a Trainer checkpoint', () => {
+  it('exports weights and the trained table; ORT scores equal the trainer model (≤ 1e-4)', async () => {
+    const cfg = parseGPTConfig({
+      ...baseCfg,
+      engram: {
+        layers: [1],
+        heads: 2,
+        tableRows: 13,
+        dHead: 4,
+        vocab: 11,
+        conv: { enabled: true, kernel: 2 },
+      },
+    });
+    const N = cfg.height * cfg.width;
+    const rng = new Rng(9);
+    const set = {
+      codes: new Int32Array(8 * N).map(() => rng.int(cfg.vocab)),
+      labels: new Int32Array(8).map(() => rng.int(cfg.numClasses)),
+      numClasses: cfg.numClasses,
+      vocab: cfg.vocab,
+      height: cfg.height,
+      width: cfg.width,
+    };
+    const dir = await mkdtemp(join(tmpdir(), 'export-trainer-'));
+    const ck = join(dir, 'ck.safetensors');
+    const trainer = new Trainer(cfg, set, null, {
+      steps: 3,
+      batchSize: 4,
+      warmupSteps: 1,
+      lr: 0.05,
+      checkpointPath: ck,
+    });
+    await trainer.run();
+    const mf = await exportOnnx(ck, join(dir, 'm'));
+    expect(mf.meta.step).toBe('3');
+    const classes = set.labels.subarray(0, 3);
+    const codes = set.codes.subarray(0, 3 * N);
+    const ref = tfjsForward(trainer.model, trainer.table!.data, codes, classes).logits;
+    const s = await score({ model: join(dir, 'm'), codes, classes });
+    let worst = 0;
+    for (let r = 0; r < 3 * N; r++) {
+      const row = ref.subarray(r * cfg.vocab, (r + 1) * cfg.vocab);
+      const mx = Math.max(...row);
+      const lse = mx + Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
+      for (let v = 0; v < cfg.vocab; v++)
+        worst = Math.max(worst, Math.abs(s.logProbs[r * cfg.vocab + v]! - (row[v]! - lse)));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    trainer.dispose();
+    await rm(dir, { recursive: true, force: true });
   });
 });

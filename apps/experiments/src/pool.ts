@@ -18,6 +18,7 @@ export interface PoolProgress {
 
 interface Pending {
   id: number;
+  priority: number;
   task: Task;
   onProgress?: (p: PoolProgress) => void;
   resolve: (v: { result: unknown; backend: string }) => void;
@@ -45,11 +46,21 @@ export class WorkerPool {
     this.size = size > 0 ? size : Math.max(1, availableParallelism());
   }
 
-  /** Runs `task` in a free worker (queued until one is). */
-  run(task: Task, onProgress?: (p: PoolProgress) => void): Promise<{ result: unknown; backend: string }> {
+  /**
+   * Runs `task` in a free worker (queued until one is). Queued tasks start by `priority` (lower
+   * first), then in submission order, so a run puts its critical path ahead of side branches.
+   */
+  run(
+    task: Task,
+    onProgress?: (p: PoolProgress) => void,
+    priority = 0,
+  ): Promise<{ result: unknown; backend: string }> {
     if (this.closed) return Promise.reject(new Error('WorkerPool: closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, task, onProgress, resolve, reject });
+      const job = { id: this.nextId++, priority, task, onProgress, resolve, reject };
+      const at = this.queue.findIndex((q) => q.priority > priority);
+      if (at < 0) this.queue.push(job);
+      else this.queue.splice(at, 0, job);
       this.dispatch();
     });
   }

@@ -1,6 +1,7 @@
 // report.md + a self-contained report.html (plots as inline SVG rendered by vega-lite/vega in
 // headless 'none' renderer mode, images as PNG data URIs) from a run folder's stage records.
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { atomicWriteFile } from '@engram-ar/tensor/safetensors';
@@ -444,8 +445,8 @@ export async function buildSections(input: ReportInput): Promise<Section[]> {
           criteria: { pBelow: number; ratioAtLeast: number };
         };
         gateClamp: { name: string; clamp: number | null; bitsPerCode: CI }[];
-        donor: { name: string; kind: string; kl: CI }[];
-        comparisons: { a: string; b: string; pValue: number }[];
+        donor: { name: string; kind: string; kl: CI; js?: CI }[];
+        comparisons: { a: string; b: string; pValue: number; metric?: string; cohensD?: number | null }[];
         ratios: { numerator: string; denominator: string; ratio: CI }[];
       }
     | undefined;
@@ -559,6 +560,11 @@ async function donorSection(
       high: Math.max(k.hi ?? m, floor),
     };
   });
+  // Bars on a log axis need a finite base: they start at the bottom of the domain, not at 0.
+  const lo = Math.min(...bars.map((b) => b.low));
+  const hi = Math.max(...bars.map((b) => b.high));
+  const base = 10 ** Math.floor(Math.log10(lo / 2));
+  const top = 10 ** Math.ceil(Math.log10(hi * 1.5));
   const svg = await renderSvg({
     $schema: SCHEMA,
     title: `${title.split(' — ')[0]}: KL(p_true ‖ p_probe) per position, mean with 95 % CI (log axis)`,
@@ -570,12 +576,18 @@ async function donorSection(
         mark: 'bar',
         encoding: {
           x: { field: 'name', type: 'nominal', title: null, sort: null },
-          y: { field: 'kl', type: 'quantitative', title: 'KL (nats)', scale: { type: 'log' } },
+          y: {
+            field: 'kl',
+            type: 'quantitative',
+            title: 'KL (nats)',
+            scale: { type: 'log', domain: [base, top] },
+          },
+          y2: { datum: base },
           color: { field: 'kind', type: 'nominal', title: null },
         },
       },
       {
-        mark: { type: 'rule', color: 'black' },
+        mark: { type: 'rule', color: 'black', strokeWidth: 2 },
         encoding: {
           x: { field: 'name', type: 'nominal', sort: null },
           y: { field: 'low', type: 'quantitative' },
@@ -634,6 +646,7 @@ export async function writeReport(
   ];
   let plots = 0;
   let images = 0;
+  await mkdir(join(dir, 'report'), { recursive: true });
   for (const s of sections) {
     md.push(`## ${s.title}`, '', ...s.text.flatMap((t) => [t, '']));
     html.push(`<h2>${escapeHtml(s.title)}</h2>`, ...s.text.map((t) => `<p>${escapeHtml(t)}</p>`));
@@ -665,4 +678,32 @@ export async function writeReport(
   await atomicWriteFile(mdPath, md.join('\n'));
   await atomicWriteFile(htmlPath, html.join('\n'));
   return { md: mdPath, html: htmlPath, plots, images };
+}
+
+/** Stage folders of a run, in pipeline order. */
+export const STAGES = [
+  'data',
+  'feature-net',
+  'tokenizer',
+  'codes',
+  'train',
+  'sample',
+  'metrics',
+  'e2-gate-clamp',
+  'e3-donor',
+  'e4-frozen-table',
+  'e5-positive-control',
+] as const;
+
+/** Reads a run folder's config.json and finished stages (for re-rendering a report). */
+export function loadRun(dir: string): ReportInput {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunConfig;
+  const stages: Record<string, Done<unknown>> = {};
+  for (const s of STAGES) {
+    const p = join(dir, s, 'done.json');
+    if (existsSync(p)) stages[s] = JSON.parse(readFileSync(p, 'utf8')) as Done<unknown>;
+  }
+  const train = (stages.train?.metrics ?? {}) as Record<string, { rho: number }>;
+  const variants = Object.entries(train).map(([name, t]) => ({ name, rho: t.rho, frozen: name.startsWith('frozen-') }));
+  return { dir, config, stages, variants };
 }

@@ -7,7 +7,7 @@
 // tfjs work (feature net, tokenizer, code grids, every AR variant) goes to the worker pool; sampling,
 // metrics and probes run here on ONNX Runtime. Each stage/variant is a unit with an inputs hash
 // (stage.ts): finished units are skipped, unfinished ones resume from their checkpoints.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type GPTConfig, type ParamCount, solveRho, type TrainOptionsInput } from '@engram-ar/ar-backbone';
 import {
@@ -215,6 +215,7 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
   const pool = new WorkerPool(c.workers, c.backend);
   const stages: Record<string, Done<unknown>> = {};
   const t0 = performance.now();
+  await mkdir(out, { recursive: true });
   await atomicWriteFile(join(out, 'config.json'), `${JSON.stringify(c, null, 2)}\n`);
   view.log(`run ${out} (preset ${c.preset}, ${pool.size} workers)`);
 
@@ -226,18 +227,13 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
     if (!d.skipped) view.log(`${name}: finished in ${d.timings.seconds.toFixed(1)} s`);
     return d;
   };
-  const task = async (t: Task, stage: string, item?: string) => {
-    const r = await pool.run(t, (p) => view.update({ stage, item, ...p }));
+  const task = async (t: Task, stage: string, item?: string, priority = 0) => {
+    const r = await pool.run(t, (p) => view.update({ stage, item, ...p }), priority);
     return { ...(r.result as object), backend: r.backend } as Record<string, unknown>;
   };
 
   const spec = dataSpec(c);
   try {
-    // ── E5 positive control: independent of the image branch, so it trains beside it ─────────────
-    const e5 = c.positiveControl.enabled ? positiveControlStage() : Promise.resolve(null);
-    // awaited below; this only keeps a failure of the image branch from leaving it unhandled
-    e5.catch(() => {});
-
     // ── data ──────────────────────────────────────────────────────────────────────────────────────
     const data = await unit(
       'data',
@@ -310,6 +306,11 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
       inputsHash({ tokenizer: c.tokenizer }, [data.inputsHash]),
       async (dir) => task({ kind: 'tokenizer', data: spec, config: c.tokenizer, dir }, 'tokenizer'),
     );
+    // E5 positive control: independent of the image branch, so it trains beside it, at a lower pool
+    // priority (the image branch is the critical path).
+    const e5 = c.positiveControl.enabled ? positiveControlStage() : Promise.resolve(null);
+    // awaited below; this only keeps a failure of the image branch from leaving it unhandled
+    e5.catch(() => {});
     const codesStage = tokStage.then((tok) => {
       stages.tokenizer = tok;
       return unit('codes', join(out, 'codes'), inputsHash({}, [tok.inputsHash]), async (dir) =>
@@ -712,8 +713,14 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
             clamp: s.clamp,
             bitsPerCode: s.bitsPerCode,
           })),
-          donor: rec.donor.conditions.map((x) => ({ name: x.name, kind: x.kind, kl: x.kl })),
-          comparisons: rec.donor.comparisons.map((x) => ({ a: x.a, b: x.b, pValue: x.pValue })),
+          donor: rec.donor.conditions.map((x) => ({ name: x.name, kind: x.kind, kl: x.kl, js: x.js })),
+          comparisons: rec.donor.comparisons.map((x) => ({
+            a: x.a,
+            b: x.b,
+            metric: x.metric,
+            pValue: x.pValue,
+            cohensD: x.cohensD,
+          })),
           ratios: rec.donor.ratios.map((x) => ({
             numerator: x.numerator,
             denominator: x.denominator,

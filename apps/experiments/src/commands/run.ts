@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { PRESETS, resolveConfig } from '../config.js';
 import { ProgressView } from '../progress.js';
+import { loadRun, writeReport } from '../report.js';
 import { runStudy } from '../run.js';
 
 interface RunCliOptions {
@@ -58,6 +59,15 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--print-config', 'print the resolved, validated config and exit')
     .action(runCli);
+
+  program
+    .command('report')
+    .description("re-render report.md / report.html from a run folder's finished stages")
+    .argument('<run>', 'run folder (runs/NAME)')
+    .action(async (dir: string) => {
+      const r = await writeReport(loadRun(dir));
+      console.log(JSON.stringify(r));
+    });
 
   program
     .command('quickstart')

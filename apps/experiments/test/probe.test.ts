@@ -1,0 +1,132 @@
+// `engram-ar probe …` end to end on the probes' hand-set calibration models, driven through
+// commander in-process: the records it writes must equal the library's on the same inputs.
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { donorProbe, randomGrids, writeControlModel } from '@engram-ar/probes';
+import { writeSafetensors } from '@engram-ar/tensor/safetensors';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerProbeCommands } from '../src/commands/probe.js';
+
+/** Runs the command; returns what it printed on stdout (the record when there is no --out). */
+async function cli(...args: string[]): Promise<string> {
+  const program = new Command('engram-ar').exitOverride();
+  registerProbeCommands(program);
+  const { log, error } = console;
+  const write = process.stderr.write;
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => lines.push(a.join(' '));
+  console.error = () => {};
+  process.stderr.write = () => true;
+  try {
+    await program.parseAsync(['node', 'engram-ar', ...args]);
+  } finally {
+    Object.assign(console, { log, error });
+    process.stderr.write = write;
+  }
+  return lines.join('\n');
+}
+
+describe('engram-ar probe', () => {
+  let dir: string;
+  const test = randomGrids(12, 16, 6, 2, 1);
+  const train = randomGrids(20, 16, 6, 2, 2);
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cli-probe-'));
+    await writeControlModel(join(dir, 'learned'), { kind: 'retrieval' });
+    await writeControlModel(join(dir, 'frozen'), { kind: 'ignores-table' });
+    await mkdir(join(dir, 'codes'));
+    for (const [name, s] of [
+      ['test', test],
+      ['train', train],
+    ] as const)
+      await writeSafetensors(join(dir, 'codes', `${name}.safetensors`), {
+        codes: { dtype: 'I32', shape: [s.labels.length, 4, 4], data: s.codes },
+        labels: { dtype: 'I32', shape: [s.labels.length], data: s.labels },
+      });
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const common = () => ['--model', join(dir, 'learned'), '--codes', join(dir, 'codes'), '--bootstrap', '50'];
+  const read = async (f: string) => JSON.parse(await readFile(join(dir, f), 'utf8'));
+
+  it('donor: same numbers as donorProbe on the same grids, pool and seed', async () => {
+    await cli(
+      'probe',
+      'donor',
+      ...common(),
+      '--pool-split',
+      'train',
+      '--n',
+      '10',
+      '--kinds',
+      'matched,random',
+    );
+    await cli(
+      'probe',
+      'donor',
+      ...common(),
+      '--pool-split',
+      'train',
+      '--n',
+      '10',
+      '--kinds',
+      'matched,random',
+      '--controls',
+      'collapsed',
+      '--permutations',
+      '99',
+      '--out',
+      join(dir, 'donor.json'),
+    );
+    const rec = await read('donor.json');
+    const lib = await donorProbe({
+      model: join(dir, 'learned'),
+      grids: test.codes.subarray(0, 10 * 16),
+      labels: test.labels.subarray(0, 10),
+      pool: train,
+      kinds: ['matched', 'random'],
+      controls: ['collapsed'],
+      bootstrapReplicates: 50,
+      permutations: 99,
+    });
+    expect(rec.conditions.map((c: { kl: unknown }) => c.kl)).toEqual(lib.conditions.map((c) => c.kl));
+    expect(rec.comparisons[0].pValue).toBe(lib.comparisons[0]!.pValue);
+  });
+
+  it('gate-clamp and frozen-table write their records', async () => {
+    await cli(
+      'probe',
+      'gate-clamp',
+      ...common(),
+      '--clamps',
+      '0,0.5',
+      '--permutations',
+      '99',
+      '--out',
+      join(dir, 'g.json'),
+    );
+    const g = await read('g.json');
+    expect(g.settings.map((s: { name: string }) => s.name)).toEqual(['learned', '0', '0.5']);
+    expect(g.settings[1].bitsPerCode.mean).toBeCloseTo(Math.log2(6), 5); // uniform with the path off
+    await cli(
+      'probe',
+      'frozen-table',
+      ...common(),
+      '--frozen',
+      join(dir, 'frozen'),
+      '--permutations',
+      '99',
+      '--out',
+      join(dir, 'f.json'),
+    );
+    const f = await read('f.json');
+    expect(f.runs[0].learned.bitsPerCode.mean).toBeCloseTo(g.settings[0].bitsPerCode.mean, 6);
+  });
+
+  it('rejects unknown donor kinds', async () => {
+    await expect(cli('probe', 'donor', ...common(), '--kinds', 'nearest')).rejects.toThrow(/nearest/);
+  });
+});

@@ -1,0 +1,85 @@
+// A real SIGKILL in the middle of a run, then a restart: the run must finish, reuse (skip) the stages
+// finished before the kill, and resume the rest from their checkpoints.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { microArgs } from './micro.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+function start(out: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'run', '--preset', 'quickstart', '--out', out, ...microArgs()],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((res) =>
+    child.on('exit', (code, signal) => res(signal ? -1 : code)),
+  );
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+describe('engram-ar run: kill and resume', () => {
+  it('SIGKILLed after the tokenizer, a restart skips finished stages and completes', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'engram-run-')), 'micro');
+    const first = start(out);
+    await new Promise<void>((res, rej) => {
+      const timer = setInterval(() => {
+        if (/codes: start/.test(first.out())) {
+          clearInterval(timer);
+          first.child.kill('SIGKILL');
+          res();
+        } else if (first.child.exitCode !== null) {
+          clearInterval(timer);
+          rej(new Error(`run ended before the kill point:\n${first.out()}\n${first.err()}`));
+        }
+      }, 100);
+    });
+    expect(await first.exited).toBe(-1);
+    expect(existsSync(join(out, 'tokenizer', 'done.json'))).toBe(true);
+    expect(existsSync(join(out, 'report.html'))).toBe(false);
+
+    const second = start(out);
+    const code = await second.exited;
+    expect(code, second.err()).toBe(0);
+    const log = second.out();
+    expect(log).toMatch(/data: done earlier/);
+    expect(log).toMatch(/tokenizer: done earlier/);
+    const summary = JSON.parse(log.trim().split('\n').at(-1)!) as { skipped: string[]; stages: string[] };
+    expect(summary.skipped).toEqual(expect.arrayContaining(['data', 'tokenizer']));
+    for (const s of [
+      'codes',
+      'train',
+      'sample',
+      'metrics',
+      'e2-gate-clamp',
+      'e3-donor',
+      'e4-frozen-table',
+      'e5-positive-control',
+      'report',
+    ])
+      expect(summary.stages).toContain(s);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    const done = JSON.parse(readFileSync(join(out, 'train', 'done.json'), 'utf8'));
+    expect(Object.keys(done.metrics)).toEqual(['baseline', 'rho0.5', 'frozen-rho0.5']);
+    // A third invocation finds everything done.
+    const third = start(out);
+    expect(await third.exited).toBe(0);
+    const s3 = JSON.parse(third.out().trim().split('\n').at(-1)!) as { skipped: string[]; stages: string[] };
+    expect(s3.skipped.sort()).toEqual(s3.stages.sort());
+  }, 180_000);
+});

@@ -1,13 +1,13 @@
 // A self-contained run of E2 + E3 on a hand-built tiny model whose logits depend on the Engram rows
-// alone (the probes' positive control, see test/tiny-model.ts). Run: npx tsx examples/tiny.ts
+// alone (the probes' positive control, see src/control-models.ts). Run: npx tsx examples/tiny.ts
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomGrids, writeControlModel } from '../src/control-models.js';
 import { donorProbe, gateClampProbe } from '../src/index.js';
-import { randomGrids, writeTinyModel } from '../test/tiny-model.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'probes-example-'));
-await writeTinyModel(dir, { kind: 'retrieval' }); // 4×4 grids, vocab 6, 2 classes
+await writeControlModel(dir, { kind: 'retrieval' }); // 4×4 grids, vocab 6, 2 classes
 const { codes, labels } = randomGrids(40, 16, 6, 2, 3);
 
 const gate = await gateClampProbe({ model: dir, grids: codes, labels, clamps: [0, 0.1, 1] });

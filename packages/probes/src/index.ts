@@ -1,6 +1,12 @@
 // @engram-ar/probes: the study's mechanistic probes (E2–E5) on exported models, with their
 // statistics. ONNX Runtime only (no TensorFlow.js).
 
+export {
+  type ControlModelKind,
+  type ControlModelOptions,
+  randomGrids,
+  writeControlModel,
+} from './control-models.js';
 export { type GridDivergence, gridDivergence } from './divergence.js';
 export {
   DONOR_KINDS,

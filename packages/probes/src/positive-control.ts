@@ -81,6 +81,9 @@ export async function positiveControl(o: PositiveControlOptions): Promise<Positi
   const minRatio =
     ratios.length && ratios.every((r) => r !== null) ? Math.min(...(ratios as number[])) : null;
   const p = mr?.pValue ?? null;
+  const contrasts = donor.conditions
+    .filter((c) => c.kind === 'donor' && c.keySplit)
+    .map((c) => (c.keySplit!.klChanged ?? Number.NaN) / (c.keySplit!.klSame ?? Number.NaN));
   return makeRecord(PositiveControlRecordSchema, {
     probe: 'positive-control',
     version: 1,
@@ -94,6 +97,7 @@ export async function positiveControl(o: PositiveControlOptions): Promise<Positi
       minControlRatio: minRatio,
       criteria: { pBelow, ratioAtLeast },
       retrievalDetected: p !== null && p < pBelow && minRatio !== null && minRatio >= ratioAtLeast,
+      minKeyContrast: contrasts.length ? Math.min(...contrasts) : null,
     },
   });
 }

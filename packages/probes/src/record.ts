@@ -172,7 +172,13 @@ export const PositiveControlRecordSchema = z.object({
     /** Smallest control/donor KL ratio over (control, donor kind). */
     minControlRatio: Num,
     criteria: z.object({ pBelow: z.number(), ratioAtLeast: z.number() }),
+    /** The criteria: matchedVsRandomP < pBelow AND minControlRatio ≥ ratioAtLeast. */
     retrievalDetected: z.boolean(),
+    /**
+     * Smallest over donor kinds of KL where the donor's keys differ / KL where they agree. A
+     * key-sensitive (retrieving) model has a large contrast whatever the control ratios say.
+     */
+    minKeyContrast: Num,
   }),
 });
 export type PositiveControlRecord = z.output<typeof PositiveControlRecordSchema>;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, type LoadedModel, loadModel, releaseModel, score } from '@engram-ar/sampler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomGrids, writeControlModel } from '../src/control-models.js';
 import { donorProbe, selectDonors } from '../src/donor.js';
 import { DonorProbeRecordSchema } from '../src/record.js';
 import { divergenceRows } from '../src/stats.js';
 import { controlTable, readTable, withTable } from '../src/table-override.js';
-import { randomGrids, writeTinyModel } from './tiny-model.js';
 
 const CELLS = 16;
 const V = 6;
@@ -19,8 +19,8 @@ const data = randomGrids(40, CELLS, V, 2, 3);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'probes-donor-'));
-  await writeTinyModel(join(root, 'retrieval'), { kind: 'retrieval' });
-  await writeTinyModel(join(root, 'ignores'), { kind: 'ignores-table' });
+  await writeControlModel(join(root, 'retrieval'), { kind: 'retrieval' });
+  await writeControlModel(join(root, 'ignores'), { kind: 'ignores-table' });
   retrieval = await loadModel(join(root, 'retrieval'));
   ignores = await loadModel(join(root, 'ignores'));
 });
@@ -104,7 +104,7 @@ describe('table override', () => {
 
   it('works on a model whose table lives in external data (inlined into the rewritten model)', async () => {
     const dir = join(root, 'external');
-    const mf = await writeTinyModel(dir, { kind: 'retrieval', externalDataThreshold: 256 });
+    const mf = await writeControlModel(dir, { kind: 'retrieval', externalDataThreshold: 256 });
     expect(mf.externalData).toBe('model.onnx.data');
     const ext = await loadModel(dir);
     try {

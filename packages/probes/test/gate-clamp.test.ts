@@ -5,10 +5,10 @@ import { computeStats } from '@engram-ar/metrics';
 import { type LoadedModel, loadModel, releaseModel } from '@engram-ar/sampler';
 import { Rng } from '@engram-ar/tensor/rng';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomGrids, writeControlModel } from '../src/control-models.js';
 import { gateClampProbe, gateDistribution } from '../src/gate-clamp.js';
 import { GateClampRecordSchema } from '../src/record.js';
 import { featureSampleMetrics } from '../src/sample-metrics.js';
-import { randomGrids, writeTinyModel } from './tiny-model.js';
 
 const CELLS = 16;
 const V = 6;
@@ -18,7 +18,7 @@ const data = randomGrids(12, CELLS, V, 2, 8);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'probes-gate-'));
-  await writeTinyModel(join(root, 'retrieval'), { kind: 'retrieval' });
+  await writeControlModel(join(root, 'retrieval'), { kind: 'retrieval' });
   retrieval = await loadModel(join(root, 'retrieval'));
 });
 afterAll(async () => {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { score } from '@engram-ar/sampler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomGrids, writeControlModel } from '../src/control-models.js';
 import { frozenTableProbe } from '../src/frozen-table.js';
 import { positiveControl } from '../src/positive-control.js';
 import { FrozenTableRecordSchema, PositiveControlRecordSchema, writeRecord } from '../src/record.js';
-import { randomGrids, writeTinyModel } from './tiny-model.js';
 
 const CELLS = 16;
 const V = 6;
@@ -34,7 +34,7 @@ describe('frozenTableProbe', () => {
       train: async (variant, seed) => {
         trained.push(`${variant}:${seed}`);
         const dir = join(root, `${variant}-${seed}`);
-        await writeTinyModel(dir, { kind: variant === 'learned' ? 'retrieval' : 'ignores-table', seed });
+        await writeControlModel(dir, { kind: variant === 'learned' ? 'retrieval' : 'ignores-table', seed });
         return dir;
       },
       grids: held.codes,
@@ -91,7 +91,7 @@ describe('positiveControl', () => {
       fit: async () => {
         fitted++;
         const dir = join(root, 'pc');
-        await writeTinyModel(dir, { kind: 'retrieval' });
+        await writeControlModel(dir, { kind: 'retrieval' });
         return { dir, info: { steps: 0 } };
       },
       evalCount: 8,
@@ -109,6 +109,9 @@ describe('positiveControl', () => {
     const donorRatios = rec.donor.ratios.map((r) => r.ratio.mean!);
     expect(rec.verdict.minControlRatio).toBe(Math.min(...donorRatios));
     expect(rec.verdict.retrievalDetected).toBe(mr.pValue < 0.5 && Math.min(...donorRatios) >= 0.01);
+    // The retrieval model has (numerically) 0 KL where keys agree: a huge or infinite (null) contrast.
+    const k = rec.verdict.minKeyContrast;
+    expect(k === null || k > 1e3).toBe(true);
     const path = join(root, 'pc.json');
     await writeRecord(path, rec);
     expect(PositiveControlRecordSchema.parse(JSON.parse(await readFile(path, 'utf8')))).toEqual(rec);

@@ -1,6 +1,6 @@
-// Tiny step graphs with hand-set weights, built with the sampler's own step-graph writer (no tfjs),
-// whose use of the Engram memory is known by construction — the probes' positive and negative
-// controls:
+// Calibration models for the probes: tiny step graphs with hand-set weights, built with the sampler's
+// own step-graph writer (no tfjs), whose use of the Engram memory is known by construction — the
+// probes' positive and negative controls (the tests use them; so can anyone checking a probe setup):
 //   'retrieval': token/class embeddings, attention and MLP are all zero, so h = α·v(e) and the
 //                logits are a function of the retrieved rows alone (donor swaps must move them);
 //   'ignores-table': w_v = 0, so the Engram output is 0 whatever the rows; the logits depend on the
@@ -15,10 +15,10 @@ import {
 } from '@engram-ar/sampler';
 import { Rng } from '@engram-ar/tensor/rng';
 
-export type TinyKind = 'retrieval' | 'ignores-table';
+export type ControlModelKind = 'retrieval' | 'ignores-table';
 
-export interface TinyOptions {
-  kind: TinyKind;
+export interface ControlModelOptions {
+  kind: ControlModelKind;
   vocab?: number;
   numClasses?: number;
   height?: number;
@@ -28,7 +28,8 @@ export interface TinyOptions {
   externalDataThreshold?: number;
 }
 
-export async function writeTinyModel(dir: string, o: TinyOptions): Promise<ModelManifest> {
+/** Writes `dir/model.onnx` + `dir/model.json` (4×4 grids, vocab 6, 2 classes by default). */
+export async function writeControlModel(dir: string, o: ControlModelOptions): Promise<ModelManifest> {
   const V = o.vocab ?? 6;
   const C = o.numClasses ?? 2;
   const Hg = o.height ?? 4;
@@ -106,7 +107,7 @@ export async function writeTinyModel(dir: string, o: TinyOptions): Promise<Model
     opset: 17,
     attention: 'plain',
     io: stepIoNames({ nLayer: 1, engram }),
-    meta: { tiny: o.kind },
+    meta: { controlModel: o.kind },
   };
   const table = rng.split('table').fillNormal(new Float32Array(spec.totalRows * spec.config.dHead));
   return writeStepModel(dir, {

@@ -8,6 +8,7 @@
 // linearly from [0, 255] to the extractor's `range`, and laid out as NCHW or NHWC.
 import { existsSync, readFileSync } from 'node:fs';
 import { createSession, type Session } from '@engram-ar/onnx';
+import { Rng } from '@engram-ar/tensor/rng';
 import { z } from 'zod';
 import { fidInterval, type Interval, isInterval } from './bootstrap.js';
 import { frechetDistance } from './fid.js';
@@ -221,18 +222,31 @@ function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknow
   return Object.fromEntries(Object.entries(o).filter(([k]) => keys.includes(k)));
 }
 
-/** Reference statistics of real images (keeps up to `keepFeatures` features for precision/recall). */
+/** Reference statistics of real images; keeps a seeded random `keepFeatures` (10 000) real features for precision/recall. */
 export async function computeReference(
   real: ImageBatch,
   extractor: FeatureExtractor,
-  opts: { keepFeatures?: number; engine?: EngineName | MatmulEngine; meta?: Record<string, string> } = {},
+  opts: {
+    keepFeatures?: number;
+    seed?: number | string;
+    engine?: EngineName | MatmulEngine;
+    meta?: Record<string, string>;
+  } = {},
 ): Promise<ReferenceStats> {
   const { features, dim } = await extractor.extract(real);
   const stats = await computeStats(features, dim, { engine: opts.engine });
   const keep = Math.min(opts.keepFeatures ?? 10_000, stats.count);
+  // a seeded random subset: datasets are often stored class by class
+  const rows = new Rng(opts.seed ?? 0)
+    .split('reference-features')
+    .permutation(stats.count)
+    .slice(0, keep)
+    .sort();
+  const kept = new Float32Array(keep * dim);
+  for (const [i, r] of rows.entries()) kept.set(features.subarray(r * dim, (r + 1) * dim), i * dim);
   return {
     stats,
-    features: features.slice(0, keep * dim),
+    features: kept,
     meta: { ...opts.meta, label: extractor.label, extractorKind: extractor.spec.kind },
   };
 }

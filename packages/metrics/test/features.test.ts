@@ -129,5 +129,11 @@ describe('FeatureExtractor + computeMetrics', () => {
     const r2 = await computeMetrics({ samples: brighter, ref, extractor: ex, bootstrap: 0, engine: 'ts' });
     expect(r2.fid).toBeGreaterThan(0.1);
     expect(r2.fidCI).toBeUndefined();
+    // an Inception extractor gives standard "FID" and refuses a classifier-FID reference
+    const inception = await FeatureExtractor.open(model, { kind: 'inception' });
+    expect(inception.label).toBe('FID');
+    await expect(computeMetrics({ samples: batch, ref, extractor: inception, bootstrap: 0 })).rejects.toThrow(
+      /reference was made for 'classifier-FID', extractor gives 'FID'/,
+    );
   });
 });

@@ -9,7 +9,8 @@ import type { Features } from './stats.js';
 export interface PrecisionRecallOptions {
   k?: number; // default 3
   engine?: EngineName | MatmulEngine;
-  blockRows?: number; // default 256
+  /** Rows per distance block; default keeps a block at ~8M distances (≈128 MB with the engine's buffers). */
+  blockRows?: number;
 }
 
 export interface PrecisionRecall {
@@ -39,12 +40,13 @@ async function forEachDistanceRow(
   nb: number,
   dim: number,
   engine: MatmulEngine,
-  block: number,
+  block: number | undefined,
   visit: (i: number, d2: Float64Array) => void,
 ): Promise<void> {
   const an = sqNorms(a, na, dim);
   const bn = sqNorms(b, nb, dim);
   const row = new Float64Array(nb);
+  block ??= Math.max(16, Math.min(4096, Math.floor(2 ** 23 / Math.max(nb, 1))));
   for (let i0 = 0; i0 < na; i0 += block) {
     const rows = Math.min(block, na - i0);
     const dots = await engine.dotRows(a.subarray(i0 * dim, (i0 + rows) * dim), rows, b, nb, dim);
@@ -70,7 +72,7 @@ export async function kthNeighbourRadii(
   const engine = await getEngine(opts.engine);
   const radii = new Float64Array(n);
   const best = new Float64Array(k + 1);
-  await forEachDistanceRow(xf, n, xf, n, dim, engine, opts.blockRows ?? 256, (i, d2) => {
+  await forEachDistanceRow(xf, n, xf, n, dim, engine, opts.blockRows, (i, d2) => {
     // the k+1 smallest (the row itself, at distance ~0, is one of them), kept sorted ascending
     best.fill(Number.POSITIVE_INFINITY);
     for (let j = 0; j < d2.length; j++) {
@@ -97,7 +99,7 @@ async function coverage(
   radii2: Float64Array,
   dim: number,
   engine: MatmulEngine,
-  block: number,
+  block: number | undefined,
 ): Promise<number> {
   let inside = 0;
   await forEachDistanceRow(query, nq, support, ns, dim, engine, block, (_, d2) => {
@@ -119,7 +121,7 @@ export async function precisionRecall(
   opts: PrecisionRecallOptions = {},
 ): Promise<PrecisionRecall> {
   const engine = await getEngine(opts.engine);
-  const block = opts.blockRows ?? 256;
+  const block = opts.blockRows;
   const r = toF64(real);
   const f = toF64(fake);
   const nr = r.length / dim;

@@ -285,6 +285,7 @@ export class Trainer {
     const tokensPerStep = o.batchSize * c.height * c.width;
     const t0 = performance.now();
     const startStep = this.step;
+    let savedAt = -1;
     let lastCheckpoint: string | null =
       o.checkpointPath && existsSync(o.checkpointPath) ? o.checkpointPath : null;
     while (this.step < end) {
@@ -307,6 +308,7 @@ export class Trainer {
       if (o.checkpointPath && o.checkpointEvery > 0 && this.step % o.checkpointEvery === 0) {
         await this.save(o.checkpointPath);
         lastCheckpoint = o.checkpointPath;
+        savedAt = this.step;
       }
       const secs = (performance.now() - t0) / 1000;
       const done = this.step - startStep;
@@ -322,13 +324,15 @@ export class Trainer {
       });
     }
     let finalBitsPerCode = Number.NaN;
+    let evalAdded = false;
     if (this.test) {
       const last = this.evals.at(-1);
-      finalBitsPerCode = last && last.step === this.step ? last.bitsPerCode : this.evaluate(this.test);
-      if (!last || last.step !== this.step)
-        this.evals.push({ step: this.step, bitsPerCode: finalBitsPerCode });
+      evalAdded = !last || last.step !== this.step;
+      finalBitsPerCode = evalAdded ? this.evaluate(this.test) : last!.bitsPerCode;
+      if (evalAdded) this.evals.push({ step: this.step, bitsPerCode: finalBitsPerCode });
     }
-    if (o.checkpointPath && lastCheckpoint !== o.checkpointPath + this.step) {
+    // The final state (with its evals) is always on disk at the end of a run.
+    if (o.checkpointPath && (savedAt !== this.step || evalAdded)) {
       await this.save(o.checkpointPath);
       lastCheckpoint = o.checkpointPath;
     }

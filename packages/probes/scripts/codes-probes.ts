@@ -3,7 +3,9 @@
 // run the gate-clamp probe and the donor probe (donors from the train split) on the first --eval
 // grids of <codes>/test.safetensors. Like e5-rule-textures.ts, tfjs is imported by this script only.
 //
-//   npx tsx scripts/codes-probes.ts --codes DIR --steps 800 --out results/mnist [--reuse] [--seed 0]
+// --frozen also trains the frozen-N(0,1)-table twin (same seed schedule) and runs E4 on the pair.
+//
+//   npx tsx scripts/codes-probes.ts --codes DIR --steps 800 --out results/mnist [--frozen] [--reuse] [--seed 0]
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { exportOnnx, Trainer } from '@engram-ar/ar-backbone';
 import { initBackend } from '@engram-ar/tensor';
 import { readSafetensors } from '@engram-ar/tensor/safetensors';
 import { donorProbe } from '../src/donor.js';
+import { frozenTableProbe } from '../src/frozen-table.js';
 import { gateClampProbe } from '../src/gate-clamp.js';
 import { writeRecord } from '../src/record.js';
 
@@ -28,6 +31,7 @@ const seed = Number(arg('seed', '0'));
 const evalCount = Number(arg('eval', '200'));
 const poolCount = Number(arg('pool', '4000'));
 const reuse = process.argv.includes('--reuse');
+const frozen = process.argv.includes('--frozen');
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 async function split(name: string) {
@@ -62,31 +66,39 @@ async function main(): Promise<void> {
   };
   const trainOpts = { steps, batchSize: 32, lr: 3e-3, warmupSteps: 30, evalSize: 500, seed };
   await mkdir(out, { recursive: true });
-  const dir = join(out, 'model-learned');
-  let training: Record<string, unknown> | null = null;
-  if (!(reuse && existsSync(join(dir, 'model.json')))) {
+  const fit = async (variant: 'learned' | 'frozen') => {
+    const dir = join(out, `model-${variant}`);
+    if (reuse && existsSync(join(dir, 'model.json'))) return { dir, info: null };
     const backend = await initBackend({ backend: 'wasm', log: () => {} });
     log(
-      `backend ${backend.name}; ${train.dataset} ${train.labels.length} grids ${height}×${width}, vocab ${vocab}`,
+      `${variant}: backend ${backend.name}; ${train.dataset} ${train.labels.length} grids ${height}×${width}, vocab ${vocab}`,
     );
     const t0 = performance.now();
-    const t = new Trainer(modelCfg, train, test, trainOpts);
+    const t = new Trainer(modelCfg, train, test, { ...trainOpts, frozenTable: variant === 'frozen' });
     const r = await t.run((p) => {
       if (p.step % 50 === 0 || p.step === p.steps)
         log(
-          `step ${p.step}/${p.steps} loss ${p.bitsPerCode.toFixed(3)} bits/code, eta ${p.etaSec.toFixed(0)} s`,
+          `${variant} step ${p.step}/${p.steps} loss ${p.bitsPerCode.toFixed(3)} bits/code, eta ${p.etaSec.toFixed(0)} s`,
         );
     });
-    await exportOnnx({ model: t.model, table: t.table }, dir, { meta: { steps: String(steps) } });
+    await exportOnnx({ model: t.model, table: t.table }, dir, { meta: { variant, steps: String(steps) } });
     t.dispose();
-    training = {
+    log(`${variant}: held-out ${r.finalBitsPerCode.toFixed(4)} bits/code after ${r.step} steps`);
+    const info = {
+      variant,
       config: modelCfg,
       options: trainOpts,
       finalBitsPerCode: r.finalBitsPerCode,
       trainSeconds: (performance.now() - t0) / 1000,
     };
-    log(`held-out ${r.finalBitsPerCode.toFixed(4)} bits/code after ${r.step} steps`);
-  }
+    return { dir, info };
+  };
+  const recPath = join(out, 'probes.json');
+  const learned = await fit('learned');
+  // A --reuse run keeps the training facts of the run that produced the model.
+  const training =
+    learned.info ?? (existsSync(recPath) ? JSON.parse(await readFile(recPath, 'utf8')).training : null);
+  const dir = learned.dir;
   const P = height * width;
   const n = Math.min(evalCount, test.labels.length);
   const grids = test.codes.subarray(0, n * P);
@@ -111,6 +123,21 @@ async function main(): Promise<void> {
     );
   for (const c of donor.comparisons) log(`p(${c.a} vs ${c.b}) = ${c.pValue} (d = ${c.cohensD?.toFixed(3)})`);
   for (const r of donor.ratios) log(`${r.numerator}/${r.denominator} = ${r.ratio.mean?.toFixed(3)}`);
+  if (frozen) {
+    const f = await fit('frozen');
+    const e4 = await frozenTableProbe({
+      seeds: [seed],
+      models: [{ seed, learned: dir, frozen: f.dir }],
+      grids,
+      labels,
+    });
+    await writeRecord(join(out, 'e4-frozen-table.json'), { training: f.info, ...e4 });
+    const r = e4.runs[0]!;
+    log(`E4 learned ${r.learned.bitsPerCode.mean} frozen ${r.frozen.bitsPerCode.mean} bits/code`);
+    log(
+      `E4 Δbits/code (frozen − learned) ${JSON.stringify(r.deltaBitsPerCode)} p = ${r.testBitsPerCode.pValue}`,
+    );
+  }
 }
 
 main().catch((e) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { frechetDistance } from '../src/fid.js';
 import { symEig } from '../src/linalg.js';
+import { type MatmulEngine, tsEngine } from '../src/matmul.js';
 import { goldenCases, goldenGaussian } from './golden.js';
 
 function relErr(got: number, want: number): number {
@@ -41,6 +42,34 @@ describe('FID vs numpy/scipy goldens (scripts/make_golden.py)', () => {
     const g = { dim: 2, mean: Float64Array.of(0, Number.NaN), cov: Float64Array.of(1, 0, 0, 1) };
     const ok = { dim: 2, mean: Float64Array.of(0, 0), cov: Float64Array.of(1, 0, 0, 1) };
     await expect(frechetDistance(g, ok, { engine: 'ts' })).rejects.toThrow(/first\.mean\[1\] is NaN/);
+  });
+
+  it('retries with ε·I on both covariances when the first attempt is not finite (pytorch-fid)', async () => {
+    const a = { dim: 3, mean: Float64Array.of(0, 1, 0), cov: Float64Array.of(2, 1, 0, 1, 2, 0, 0, 0, 0) };
+    const b = { dim: 3, mean: Float64Array.of(1, 1, 0), cov: Float64Array.of(1, 0, 0, 0, 3, 1, 0, 1, 1) };
+    let calls = 0;
+    // an engine whose first product is poisoned stands in for a failed sqrt
+    const flaky: MatmulEngine = {
+      name: 'ts',
+      dotRows: async (...args) => {
+        const out = await tsEngine.dotRows(...args);
+        if (calls++ === 0) out.fill(Number.NaN);
+        return out;
+      },
+    };
+    const eps = 1e-3;
+    const r = await frechetDistance(a, b, { engine: flaky, eps });
+    expect(r.epsRetry).toBe(true);
+    const shift = (c: Float64Array) => c.map((v, i) => (i % 4 === 0 ? v + eps : v));
+    const want = await frechetDistance(
+      { ...a, cov: shift(a.cov) },
+      { ...b, cov: shift(b.cov) },
+      { engine: 'ts' },
+    );
+    // trace terms of the unshifted covariances, square-root term of the shifted ones
+    expect(r.traceSqrt).toBeCloseTo(want.traceSqrt, 12);
+    expect(r.fid).toBeCloseTo(want.fid - 2 * 3 * eps, 12);
+    expect((await frechetDistance(a, b, { engine: 'ts' })).epsRetry).toBe(false);
   });
 
   it('closed form: 1-D Gaussians give (μ1-μ2)² + (σ1-σ2)²', async () => {

@@ -523,6 +523,13 @@ export async function buildSections(input: ReportInput): Promise<Section[]> {
       .map(([k, d]) => [k, d.timings.seconds.toFixed(1), d.timings.finishedAt, d.inputsHash]),
   };
   const backends = train ? [...new Set(Object.values(train).map((t) => t.backend ?? '?'))] : [];
+  const tok = stages.tokenizer?.metrics as
+    | {
+        steps: number;
+        eval?: { psnr: number; usage: number; perplexity: number; vocab: number; images: number };
+      }
+    | undefined;
+  const fnet = stages['feature-net']?.metrics as { label: string; testAccuracy: number | null } | undefined;
   const ver = versions();
   sections.push({
     title: 'Run',
@@ -530,8 +537,14 @@ export async function buildSections(input: ReportInput): Promise<Section[]> {
       `Preset ${c.preset}; training backend ${backends.join(', ') || 'n/a'}; ${Object.entries(ver)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}.`,
+      tok?.eval
+        ? `Tokenizer: ${tok.steps} steps, ${tok.eval.vocab} codes; on ${tok.eval.images} test images PSNR ${fmt(tok.eval.psnr)} dB, codebook usage ${fmt(100 * tok.eval.usage)} %, perplexity ${fmt(tok.eval.perplexity)}.`
+        : '',
+      fnet
+        ? `Feature extractor: ${fnet.label === 'FID' ? 'Inception (given)' : `small CNN classifier, test accuracy ${fmt(100 * (fnet.testAccuracy ?? Number.NaN))} %`}.`
+        : '',
       'Stage timings are those of the invocation that ran the stage (resumed runs reuse finished stages).',
-    ],
+    ].filter(Boolean),
     tables: [timing],
     plots: [],
     images: [],
@@ -704,6 +717,10 @@ export function loadRun(dir: string): ReportInput {
     if (existsSync(p)) stages[s] = JSON.parse(readFileSync(p, 'utf8')) as Done<unknown>;
   }
   const train = (stages.train?.metrics ?? {}) as Record<string, { rho: number }>;
-  const variants = Object.entries(train).map(([name, t]) => ({ name, rho: t.rho, frozen: name.startsWith('frozen-') }));
+  const variants = Object.entries(train).map(([name, t]) => ({
+    name,
+    rho: t.rho,
+    frozen: name.startsWith('frozen-'),
+  }));
   return { dir, config, stages, variants };
 }

@@ -26,6 +26,7 @@ import {
   type MetricsReport,
   saveReference,
 } from '@engram-ar/metrics';
+import { createSession, ort } from '@engram-ar/onnx';
 import {
   donorProbe,
   featureSampleMetrics,
@@ -37,6 +38,7 @@ import {
 } from '@engram-ar/probes';
 import { decodeCodes, generate, imagesToUint8, loadModel } from '@engram-ar/sampler';
 import { atomicWriteFile, readSafetensors, writeSafetensors } from '@engram-ar/tensor/safetensors';
+import { imagesNchw, parseManifest as parseTokenizerManifest, writeCodeGrids } from '@engram-ar/vq-tokenizer';
 import type { RunConfig } from './config.js';
 import { WorkerPool } from './pool.js';
 import { ProgressView } from './progress.js';
@@ -195,6 +197,62 @@ function head(ds: ImageDataset, n: number): ImageDataset {
   return { ...ds, images: ds.images.subarray(0, k * per), labels: ds.labels.subarray(0, k) };
 }
 
+/**
+ * Both splits → code grids through the exported encoder.onnx (ONNX Runtime, multi-threaded; faster
+ * than the tfjs encoder on wasm and it keeps the pool free for training).
+ */
+async function encodeCodes(
+  spec: DatasetSpec,
+  tokDir: string,
+  dir: string,
+  progress: (step: number, total: number) => void,
+): Promise<{ vocab: number; height: number; width: number }> {
+  const m = parseTokenizerManifest(JSON.parse(await readFile(join(tokDir, 'manifest.json'), 'utf8')));
+  if (!m.encoder) throw new Error(`${tokDir}/manifest.json: the tokenizer export has no encoder`);
+  const session = await createSession(join(tokDir, m.encoder.file));
+  const splits = await loadDataset(spec);
+  const out: Record<string, { codes: Int32Array; labels: Int32Array }> = {};
+  let gh = 0;
+  let gw = 0;
+  const total = splits.train.labels.length + splits.test.labels.length;
+  let done = 0;
+  for (const [name, ds] of Object.entries(splits) as [string, ImageDataset][]) {
+    const n = ds.labels.length;
+    const parts: Int32Array[] = [];
+    for (let s = 0; s < n; s += 256) {
+      const b = Math.min(256, n - s);
+      const x = imagesNchw(ds, s, b);
+      const r = await session.run({
+        images: new ort.Tensor('float32', x, [b, ds.channels, ds.height, ds.width]),
+      });
+      const t = r.codes!;
+      gh = t.dims[1]!;
+      gw = t.dims[2]!;
+      parts.push(Int32Array.from(t.data as BigInt64Array, Number));
+      done += b;
+      progress(done, total);
+    }
+    const codes = new Int32Array(n * gh * gw);
+    let off = 0;
+    for (const p of parts) {
+      codes.set(p, off);
+      off += p.length;
+    }
+    out[name] = { codes, labels: ds.labels };
+  }
+  await session.release();
+  const vocab = m.arch.codebookSize;
+  await writeCodeGrids(dir, out, {
+    vocab,
+    numClasses: splits.train.numClasses,
+    height: gh,
+    width: gw,
+    dataset: splits.train.name,
+    classNames: splits.train.classNames,
+  });
+  return { vocab, height: gh, width: gw };
+}
+
 async function decoderPath(tokDir: string): Promise<string> {
   const m = JSON.parse(await readFile(join(tokDir, 'manifest.json'), 'utf8')) as {
     decoder?: { file: string } | null;
@@ -313,8 +371,10 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
     e5.catch(() => {});
     const codesStage = tokStage.then((tok) => {
       stages.tokenizer = tok;
-      return unit('codes', join(out, 'codes'), inputsHash({}, [tok.inputsHash]), async (dir) =>
-        task({ kind: 'codes', data: spec, tokenizerDir: join(out, 'tokenizer'), dir }, 'codes'),
+      return unit('codes', join(out, 'codes'), inputsHash({}, [tok.inputsHash]), (dir) =>
+        encodeCodes(spec, join(out, 'tokenizer'), dir, (step, total) =>
+          view.update({ stage: 'codes', step, total }),
+        ),
       );
     });
     const codes = await codesStage;

@@ -22,12 +22,10 @@ import {
   CHECKPOINT_FILE,
   evaluateTokenizer,
   exportOnnx as exportTokenizer,
-  imagesNchw,
   loadTokenizer,
   readCodeGrids,
   type TokenizerConfig,
   trainTokenizer,
-  writeCodeGrids,
 } from '@engram-ar/vq-tokenizer';
 
 /** Progress callback a task reports through (the worker forwards it over IPC). */
@@ -50,13 +48,6 @@ export interface TokenizerTask {
   dir: string;
 }
 
-export interface CodesTask {
-  kind: 'codes';
-  data: DatasetSpec;
-  tokenizerDir: string;
-  dir: string;
-}
-
 /** Code grids of an AR variant: the tokenizer's encode output, or generated rule textures. */
 export type GridSource =
   | { kind: 'codes'; dir: string }
@@ -72,7 +63,7 @@ export interface ArTask {
   dir: string;
 }
 
-export type Task = FeatureNetTask | TokenizerTask | CodesTask | ArTask;
+export type Task = FeatureNetTask | TokenizerTask | ArTask;
 
 export async function loadImages(spec: DatasetSpec): Promise<{ train: ImageDataset; test: ImageDataset }> {
   return loadDataset(spec);
@@ -140,30 +131,6 @@ async function tokenizer(t: TokenizerTask, progress: TaskProgress) {
   return { steps: r.step, last: r.last, eval: ev };
 }
 
-async function codes(t: CodesTask, progress: TaskProgress) {
-  const { model } = await loadTokenizer(join(t.tokenizerDir, CHECKPOINT_FILE));
-  const splits = await loadImages(t.data);
-  const { h, w } = model.gridSize(splits.train.height, splits.train.width);
-  const out: Record<string, { codes: Int32Array; labels: Int32Array }> = {};
-  let i = 0;
-  for (const [name, ds] of Object.entries(splits) as [string, ImageDataset][]) {
-    out[name] = {
-      codes: model.encode(imagesNchw(ds), ds.labels.length, ds.height, ds.width),
-      labels: ds.labels,
-    };
-    progress({ step: ++i, total: 2 });
-  }
-  await writeCodeGrids(t.dir, out, {
-    vocab: model.arch.codebookSize,
-    numClasses: splits.train.numClasses,
-    height: h,
-    width: w,
-    dataset: splits.train.name,
-    classNames: splits.train.classNames,
-  });
-  return { vocab: model.arch.codebookSize, height: h, width: w };
-}
-
 async function ar(t: ArTask, progress: TaskProgress) {
   await mkdir(t.dir, { recursive: true });
   const { train, test } = await loadGrids(t.grids);
@@ -200,8 +167,6 @@ export async function runTask(t: Task, progress: TaskProgress): Promise<unknown>
       return featureNet(t, progress);
     case 'tokenizer':
       return tokenizer(t, progress);
-    case 'codes':
-      return codes(t, progress);
     case 'ar':
       return ar(t, progress);
   }

@@ -29,7 +29,12 @@ describe('report', () => {
   it('renders vega-lite to SVG headless', async () => {
     const svg = await renderSvg({
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      data: { values: [{ x: 1, y: 10 }, { x: 2, y: 1000 }] },
+      data: {
+        values: [
+          { x: 1, y: 10 },
+          { x: 2, y: 1000 },
+        ],
+      },
       mark: 'point',
       encoding: {
         x: { field: 'x', type: 'quantitative' },
@@ -45,7 +50,13 @@ describe('report', () => {
     expect(r.plots).toBe(6); // E1, E2, E3, E4, E5 bits, E5 KL
     expect(r.images).toBe(5); // real + 4 variants
     const md = await readFile(r.md, 'utf8');
-    for (const h of ['E1 — budget sweep', 'E2 — gate clamp', 'E3 — donor probe', 'E4 — frozen-noise table', 'E5 — positive control'])
+    for (const h of [
+      'E1 — budget sweep',
+      'E2 — gate clamp',
+      'E3 — donor probe',
+      'E4 — frozen-noise table',
+      'E5 — positive control',
+    ])
       expect(md).toContain(`## ${h}`);
     expect(md).toContain('classifier-FID [95% CI]');
     // the E1 row of the baseline carries the recorded numbers

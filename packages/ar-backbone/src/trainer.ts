@@ -227,23 +227,20 @@ export class Trainer {
     );
     const loss = (value.dataSync() as Float32Array)[0]!;
     value.dispose();
-    // Global norm over the dense grads and the (deduplicated) table gradient.
-    let eGrad: Float32Array | null = null;
-    if (eVar && this.sparse && rows) {
-      eGrad = grads[eVar.name]!.dataSync() as Float32Array;
-      this.sparse.accumulate(rows.ids, eGrad, 1);
-    }
+    // Reject a non-finite step before anything reaches an optimiser (SparseAdam keeps pending gradients).
+    const eGrad = eVar && this.sparse ? (grads[eVar.name]!.dataSync() as Float32Array) : null;
     const denseNames = Object.keys(grads).filter((k) => !eVar || k !== eVar.name);
     const sq = tf.tidy(() => tf.addN(denseNames.map((k) => tf.sum(tf.square(grads[k]!)))));
     const denseSq = (sq.dataSync() as Float32Array)[0]!;
     sq.dispose();
-    const norm = Math.sqrt(denseSq + (this.sparse?.pendingNormSq() ?? 0));
-    if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+    if (!Number.isFinite(loss) || !Number.isFinite(denseSq) || (eGrad && !eGrad.every(Number.isFinite))) {
       for (const g of Object.values(grads)) g.dispose();
       eVar?.dispose();
-      // Drop the pending table gradient: a fresh SparseAdam state is not needed, the step is abandoned.
       return Number.NaN;
     }
+    // Global norm over the dense grads and the (deduplicated) table gradient.
+    if (eGrad && rows && this.sparse) this.sparse.accumulate(rows.ids, eGrad, 1);
+    const norm = Math.sqrt(denseSq + (this.sparse?.pendingNormSq() ?? 0));
     const scale = norm > o.gradClip ? o.gradClip / norm : 1;
     if (eGrad && rows && this.sparse && scale !== 1) this.sparse.accumulate(rows.ids, eGrad, scale - 1);
     this.sparse?.apply(lr);

@@ -10,8 +10,9 @@
 // score(): one prefill pass per batch over [class, codes[0..N-2]] gives every position's
 // next-code log-probs and gates — the basis of NLL and of the donor probes.
 import { rowsForGrids, rowsForNextBatch } from '@engram-ar/engram';
-import { type FeedValue, KvCacheBuffer, ort, type SessionOptions } from '@engram-ar/onnx';
+import { type FeedValue, ort, type SessionOptions } from '@engram-ar/onnx';
 import { Rng } from '@engram-ar/tensor/rng';
+import { HostKvCache } from './kv-cache.js';
 import { type LoadedModel, resolveModel } from './load.js';
 import type { ModelManifest } from './manifest.js';
 import { applyCfg, logSoftmax, resolveSampling, type SamplingOptions, sampleLogits } from './sampling.js';
@@ -71,6 +72,12 @@ export interface GenerateOptions extends SamplingOptions {
 export interface RunStats {
   /** Wall time inside session.run. */
   ortMs: number;
+  /** Host time building Engram rows (hash or rowsOverride) and feeds. */
+  hashMs: number;
+  /** Host time in CFG + sampling (generate) or log-softmax (score). */
+  sampleMs: number;
+  /** Host time carrying caches between steps (KV buffer appends). */
+  cacheMs: number;
   totalMs: number;
   /** session.run calls. */
   runs: number;
@@ -109,7 +116,7 @@ function resolveClasses(m: ModelManifest, classes: number | ArrayLike<number>, n
 }
 
 /** Empty past caches (P = 0) for the step graph, or, with `buffers`, the decode graph's host caches. */
-function emptyCaches(m: ModelManifest, R: number, buffers?: KvCacheBuffer[]): Record<string, ort.Tensor> {
+function emptyCaches(m: ModelManifest, R: number, buffers?: HostKvCache[]): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (let i = 0; buffers && i < m.nLayer; i++) {
     feeds[`key_cache.${i}`] = buffers[i]!.keyTensor;
@@ -147,7 +154,7 @@ function carryCaches(
   m: ModelManifest,
   out: Record<string, ort.Tensor>,
   feeds: Record<string, unknown>,
-  buffers?: KvCacheBuffer[],
+  buffers?: HostKvCache[],
 ): void {
   for (let i = 0; buffers && i < m.nLayer; i++) {
     const t = out[`new_key.${i}`]!.dims[2]!;
@@ -198,7 +205,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     const codes = new Int32Array(n * N);
     const gates = Le ? new Float32Array(n * N * Le) : null;
     const root = new Rng(opts.seed);
-    const stats: RunStats = { ortMs: 0, totalMs: 0, runs: 0 };
+    const stats: RunStats = { ortMs: 0, hashMs: 0, sampleMs: 0, cacheMs: 0, totalMs: 0, runs: 0 };
     const scratch = new Float32Array(V);
     let sampled = 0;
     for (let start = 0; start < n; start += batchSize) {
@@ -217,10 +224,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       // The decode graph (host KV cache, nothing big crosses into JS) when exported, else the step graph.
       const session = model.decode ?? model.session;
       const buffers = model.decode
-        ? Array.from(
-            { length: m.nLayer },
-            () => new KvCacheBuffer({ batch: R, heads: m.nHead, headDim: m.headDim, maxLength: N }),
-          )
+        ? Array.from({ length: m.nLayer }, () => new HostKvCache(R, m.nHead, m.headDim, N))
         : undefined;
       const feeds: Record<string, ort.Tensor> = {
         ...emptyCaches(m, R, buffers),
@@ -234,6 +238,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       }
       const ctx: RowsContext = { start, classes: condCls, shape: [b, H, W] };
       for (let p = 0; p < N; p++) {
+        const th = performance.now();
         for (let r = 0; r < R; r++) {
           const i = r % b;
           ids[r] = BigInt(p === 0 ? m.classTokenOffset + rowCls[r]! : grids[i * N + p - 1]!);
@@ -253,8 +258,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
           }
         }
         const tr = performance.now();
+        stats.hashMs += tr - th;
         const out = await session.raw.run(feeds);
-        stats.ortMs += performance.now() - tr;
+        const ts = performance.now();
+        stats.ortMs += ts - tr;
         stats.runs++;
         const logits = out.logits!.data as Float32Array; // [R, 1, V]
         for (let i = 0; i < b; i++) {
@@ -274,7 +281,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
           for (let i = 0; i < b; i++)
             for (let l = 0; l < Le; l++) gates[((start + i) * N + p) * Le + l] = g[i * Le + l]!;
         }
+        const tc = performance.now();
+        stats.sampleMs += tc - ts;
         carryCaches(m, out, feeds, buffers);
+        stats.cacheMs += performance.now() - tc;
         sampled += b;
         if (opts.onProgress) {
           const elapsedMs = performance.now() - t0;
@@ -342,11 +352,12 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
     const logProbs = new Float32Array(G * N * V);
     const nll = new Float64Array(G);
     const gates = Le ? new Float32Array(G * N * Le) : null;
-    const stats: RunStats = { ortMs: 0, totalMs: 0, runs: 0 };
+    const stats: RunStats = { ortMs: 0, hashMs: 0, sampleMs: 0, cacheMs: 0, totalMs: 0, runs: 0 };
     for (let start = 0; start < G; start += batchSize) {
       const b = Math.min(batchSize, G - start);
       const grids = opts.codes.subarray(start * N, (start + b) * N);
       const cls = classes.subarray(start, start + b);
+      const th = performance.now();
       const ids = new BigInt64Array(b * N);
       const pos = new BigInt64Array(b * N);
       for (let i = 0; i < b; i++)
@@ -380,8 +391,10 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
         feeds.gate_clamp = new ort.Tensor('float32', clamp, [Le]);
       }
       const tr = performance.now();
+      stats.hashMs += tr - th;
       const out = await model.session.run(feeds, ['logits', ...(Le ? ['engram_gate'] : [])]);
-      stats.ortMs += performance.now() - tr;
+      const ts = performance.now();
+      stats.ortMs += ts - tr;
       stats.runs++;
       const logits = out.logits!.data as Float32Array; // [b, N, V]
       const base = start * N * V;
@@ -392,6 +405,7 @@ export async function score(opts: ScoreOptions): Promise<ScoreResult> {
         nll[start + i] = s;
       }
       if (gates) gates.set(out.engram_gate!.data as Float32Array, start * N * Le);
+      stats.sampleMs += performance.now() - ts;
     }
     stats.totalMs = performance.now() - t0;
     return { logProbs, nll, gates, stats };

@@ -116,6 +116,9 @@ export function candidateDistribution(
   return { codes: codes.subarray(0, keep), probs: out };
 }
 
+// Exponentials of the row being sampled, reused across calls (one row at a time, never retained).
+let expScratch = new Float64Array(0);
+
 /**
  * Draws one code from `logits[offset .. offset+length)` with one uniform draw (none when greedy),
  * so a fixed seed gives the same codes whatever the batch layout.
@@ -130,14 +133,19 @@ export function sampleLogits(
   const { temperature, topK, topP } = resolveSampling(opts);
   if (temperature === 0) return argmax(logits, offset, length);
   if ((topK === 0 || topK >= length) && topP === 1) {
-    // Fast path without sorting: inverse-CDF walk in code order.
+    // Fast path without sorting: inverse-CDF walk in code order over the cached exponentials.
     let m = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < length; i++) if (logits[offset + i] > m) m = logits[offset + i];
+    if (expScratch.length < length) expScratch = new Float64Array(length);
+    const e = expScratch;
     let total = 0;
-    for (let i = 0; i < length; i++) total += Math.exp((logits[offset + i] - m) / temperature);
+    for (let i = 0; i < length; i++) {
+      e[i] = Math.exp((logits[offset + i] - m) / temperature);
+      total += e[i];
+    }
     let u = rng.uniform() * total;
     for (let i = 0; i < length; i++) {
-      u -= Math.exp((logits[offset + i] - m) / temperature);
+      u -= e[i];
       if (u < 0) return i;
     }
     return lastFinite(logits, offset, length);

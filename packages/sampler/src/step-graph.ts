@@ -56,7 +56,7 @@ export interface StepGraphOptions {
   /**
    * 'past' (default): the DESIGN.md §3 graph with past_key_values → present. 'buffer': the fast
    * decode graph over a host-owned fixed-size cache (see `decodeIoNames`): inputs
-   * `key_cache.{i}` [B, H, Dh, M] (keys transposed), `value_cache.{i}` [B, H, M, Dh] and
+   * `key_cache.{i}` and `value_cache.{i}` [B, H, M, Dh] and
    * `past_length` (int64 scalar, valid slots), outputs only this step's `new_key.{i}` /
    * `new_value.{i}` [B, H, T, Dh], so the cache never crosses into JS (ORT copies every output).
    */
@@ -96,7 +96,7 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
     past.push(
       buffered
         ? {
-            key: g.input(`key_cache.${i}`, 'float32', ['batch', H, Dh, 'max_length']),
+            key: g.input(`key_cache.${i}`, 'float32', ['batch', H, 'max_length', Dh]),
             value: g.input(`value_cache.${i}`, 'float32', ['batch', H, 'max_length', Dh]),
           }
         : {
@@ -175,22 +175,16 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
     }
     const qkv = g.matmul(n1, init(`${p}.wqkv`, qkvW, [D, 3 * D]));
     const [q, k, v] = g.node('Split', [qkv], { axis: 2 }, { outputs: 3 }) as [string, string, string];
+    const toHeads = (x: string) => g.transpose(g.reshape(x, [0, 0, H, Dh]), [0, 2, 1, 3]); // [B, H, T, Dh]
     let o: string;
     if (buffered) {
-      // 1/sqrt(Dh) is already in Wq.
-      const r = g.cachedAttention(applyRope(q), applyRope(k), v, {
-        numHeads: H,
-        headDim: Dh,
-        keyCache: past[i]!.key,
-        valueCache: past[i]!.value,
-        pastLength,
-        scale: 1,
-      });
-      g.output(`new_key.${i}`, 'float32', ['batch', H, 'seq', Dh], r.newKey);
-      g.output(`new_value.${i}`, 'float32', ['batch', H, 'seq', Dh], r.newValue);
-      o = r.output;
+      const qh = toHeads(applyRope(q));
+      const kh = toHeads(applyRope(k));
+      const vh = toHeads(v);
+      g.output(`new_key.${i}`, 'float32', ['batch', H, 'seq', Dh], kh);
+      g.output(`new_value.${i}`, 'float32', ['batch', H, 'seq', Dh], vh);
+      o = bufferAttention(g, qh, kh, vh, past[i]!.key, past[i]!.value, pastLength, D);
     } else {
-      const toHeads = (x: string) => g.transpose(g.reshape(x, [0, 0, H, Dh]), [0, 2, 1, 3]); // [B, H, T, Dh]
       const qh = toHeads(applyRope(q));
       const kh = toHeads(applyRope(k));
       const vh = toHeads(v);
@@ -299,6 +293,40 @@ function causalMask(g: GraphBuilder, ids: string, pastKey: string): string {
   const qPos = g.unsqueeze(g.op('Range', [P, total, one]), [1]); // [T, 1]
   const kPos = g.unsqueeze(g.op('Range', [g.scalar(0, 'int64'), total, one]), [0]); // [1, P+T]
   return g.op('Where', [g.op('Greater', [kPos, qPos]), g.scalar(NEG), g.scalar(0)]);
+}
+
+/**
+ * Causal attention over a host-owned cache: keyCache/valueCache [B, H, M, Dh] hold `pastLength`
+ * valid slots (the rest is masked), qh/kh/vh [B, H, T, Dh] are this step's rows. Both caches keep
+ * the plain [.., M, Dh] layout so the host appends a row with contiguous copies; scores are formed
+ * as K·qᵀ ([B, H, M, T]) so nothing the size of the cache is transposed in the graph.
+ * 1/sqrt(Dh) is already in Wq.
+ */
+function bufferAttention(
+  g: GraphBuilder,
+  qh: string,
+  kh: string,
+  vh: string,
+  keyCache: string,
+  valueCache: string,
+  pastLength: string,
+  D: number,
+): string {
+  const zero = g.scalar(0, 'int64');
+  const one = g.scalar(1, 'int64');
+  const qT = g.transpose(qh, [0, 1, 3, 2]); // [B, H, Dh, T]
+  const M = g.op('Gather', [g.op('Shape', [keyCache]), g.scalar(2, 'int64')], { axis: 0 });
+  const T = g.op('Gather', [g.op('Shape', [qh]), g.scalar(2, 'int64')], { axis: 0 });
+  const slotValid = g.unsqueeze(g.op('Less', [g.op('Range', [zero, M, one]), pastLength]), [1]); // [M, 1]
+  const pastScores = g.op('Where', [slotValid, g.matmul(keyCache, qT), g.scalar(NEG)]); // [B, H, M, T]
+  const steps = g.op('Range', [zero, T, one]);
+  const causal = g.op('LessOrEqual', [g.unsqueeze(steps, [1]), g.unsqueeze(steps, [0])]); // key j ≤ query t
+  const newScores = g.op('Where', [causal, g.matmul(kh, qT), g.scalar(NEG)]); // [B, H, T, T]
+  const probs = g.transpose(g.softmax(g.concat([pastScores, newScores], 2), 2), [0, 1, 3, 2]); // [B, H, T, M+T]
+  const sizes = g.concat([g.unsqueeze(M, [0]), g.unsqueeze(T, [0])], 0);
+  const [pPast, pNew] = g.node('Split', [probs, sizes], { axis: 3 }, { outputs: 2 });
+  const mixed = g.add(g.matmul(pPast!, valueCache), g.matmul(pNew!, vh)); // [B, H, T, Dh]
+  return g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [0, 0, D]);
 }
 
 /** com.microsoft MultiHeadAttention on already-rotated, already-cached heads. */

@@ -85,7 +85,7 @@ export function initHostWeights(c: GPTConfig): HostWeights {
   return out;
 }
 
-/** y = a @ b for 2D or batched 3D tensors, with a gradient that never uses transposed matmul. */
+/** y = a @ b for 2D or batched 3D tensors; on wasm its gradient never uses transposed matmul. */
 export function matmul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D;
 export function matmul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D;
 export function matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
@@ -96,6 +96,9 @@ export function matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
       value: tf.matMul(x, y),
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
         const [xs, ys] = saved as [tf.Tensor2D, tf.Tensor2D];
+        // Native backends (tfjs-node, webgl) transpose for free inside the matmul; wasm does not.
+        if (tf.getBackend() !== 'wasm')
+          return [tf.matMul(dy, ys, false, true), tf.matMul(xs, dy, true, false)];
         return [tf.matMul(dy, tf.transpose(ys, perm)), tf.matMul(tf.transpose(xs, perm), dy)];
       },
     };

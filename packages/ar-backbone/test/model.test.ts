@@ -76,35 +76,40 @@ describe('GPT forward', () => {
 });
 
 describe('custom gradients', () => {
-  it('matmul gradient equals tfjs matMul gradient (2D and batched)', () => {
-    const rng = new Rng(9);
-    const shapes: [number[], number[]][] = [
-      [
-        [5, 7],
-        [7, 3],
-      ],
-      [
-        [4, 5, 6],
-        [4, 6, 2],
-      ],
-    ];
-    const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
-    for (const [as, bs] of shapes) {
-      const a = tf.tensor(rng.fillNormal(new Float32Array(size(as))), as);
-      const b = tf.tensor(rng.fillNormal(new Float32Array(size(bs))), bs);
-      const w = tf.tensor(rng.fillNormal(new Float32Array(size(as.slice(0, -1)) * bs.at(-1)!)));
-      const f1 = (x: tf.Tensor, y: tf.Tensor) =>
-        tf.sum(tf.mul(tf.reshape(matmul(x as tf.Tensor2D, y as tf.Tensor2D), [-1]), w));
-      const f2 = (x: tf.Tensor, y: tf.Tensor) =>
-        tf.sum(tf.mul(tf.reshape(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), [-1]), w));
-      const g1 = tf.grads(f1)([a, b]);
-      const g2 = tf.grads(f2)([a, b]);
-      for (let i = 0; i < 2; i++) {
-        const d = tf.max(tf.abs(tf.sub(g1[i]!, g2[i]!))).dataSync()[0]!;
-        expect(d).toBeLessThan(1e-5);
+  it.each(['cpu', 'wasm'])(
+    'matmul gradient equals tfjs matMul gradient (2D and batched) on %s',
+    async (backend) => {
+      expect(await tf.setBackend(backend)).toBe(true);
+      const rng = new Rng(9);
+      const shapes: [number[], number[]][] = [
+        [
+          [5, 7],
+          [7, 3],
+        ],
+        [
+          [4, 5, 6],
+          [4, 6, 2],
+        ],
+      ];
+      const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+      for (const [as, bs] of shapes) {
+        const a = tf.tensor(rng.fillNormal(new Float32Array(size(as))), as);
+        const b = tf.tensor(rng.fillNormal(new Float32Array(size(bs))), bs);
+        const w = tf.tensor(rng.fillNormal(new Float32Array(size(as.slice(0, -1)) * bs.at(-1)!)));
+        const f1 = (x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.mul(tf.reshape(matmul(x as tf.Tensor2D, y as tf.Tensor2D), [-1]), w));
+        const f2 = (x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.mul(tf.reshape(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), [-1]), w));
+        const g1 = tf.grads(f1)([a, b]);
+        const g2 = tf.grads(f2)([a, b]);
+        for (let i = 0; i < 2; i++) {
+          const d = tf.max(tf.abs(tf.sub(g1[i]!, g2[i]!))).dataSync()[0]!;
+          expect(d).toBeLessThan(1e-5);
+        }
       }
-    }
-  });
+      await tf.setBackend('cpu');
+    },
+  );
 
   it('cross-entropy gradient matches finite differences', () => {
     const rng = new Rng(11);

@@ -135,6 +135,14 @@ function versions(): Record<string, string> {
   return out;
 }
 
+/** A probe record's FID entry (keyed by the metric's label; older records used 'fid'). */
+function sampleFid(samples: Record<string, CI> | null, label: string): string {
+  const f = samples?.[label] ?? samples?.fid;
+  if (!f) return '—';
+  const x = ciOf(f);
+  return fmtCI(x.m, x.lo, x.hi);
+}
+
 function ciOf(x: CI | null | undefined): { m: number | null; lo: number | null; hi: number | null } {
   return { m: x?.mean ?? x?.value ?? null, lo: x?.low ?? null, hi: x?.high ?? null };
 }
@@ -333,12 +341,7 @@ export async function buildSections(input: ReportInput): Promise<Section[]> {
               s.deltaVsLearned ? fmtCI(d.m, d.lo, d.hi, 3) : '—',
               s.pVsLearned === null ? '—' : fmt(s.pVsLearned, 3),
               ...(hasSamples
-                ? [
-                    s.samples?.fid
-                      ? fmtCI(ciOf(s.samples.fid).m, ciOf(s.samples.fid).lo, ciOf(s.samples.fid).hi)
-                      : '—',
-                    s.samples?.is ? fmt(ciOf(s.samples.is).m) : '—',
-                  ]
+                ? [sampleFid(s.samples, label), s.samples?.is ? fmt(ciOf(s.samples.is).m) : '—']
                 : []),
             ];
           }),

@@ -29,9 +29,9 @@ import {
 import { createSession, ort } from '@engram-ar/onnx';
 import {
   donorProbe,
-  featureSampleMetrics,
   frozenTableProbe,
   gateClampProbe,
+  imageSampleEvaluator,
   positiveControl,
   type SampleEvaluator,
   writeRecord,
@@ -358,6 +358,8 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
         };
       },
     );
+    // awaited after the training stages; this only keeps an earlier failure from leaving it unhandled
+    featureStage.catch(() => {});
     const tokStage = unit(
       'tokenizer',
       join(out, 'tokenizer'),
@@ -545,29 +547,15 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
     const probeSlice = { probes: c.probes, seed: c.seed };
 
     const evaluator = async (): Promise<{ evaluate: SampleEvaluator; close: () => Promise<void> }> => {
-      const ref = await loadReference(refPath);
       const extractor = await FeatureExtractor.open(fm.extractor);
       return {
-        evaluate: async (codesOut, classes) => {
-          const n = classes.length;
-          const img = await decodeCodes(decoder, codesOut, [n, g.height, g.width]);
-          const f = await extractor.extract({
-            images: imagesToUint8(img),
-            height: img.height,
-            width: img.width,
-            channels: img.channels,
-          });
-          return featureSampleMetrics({
-            features: f.features,
-            dim: f.dim,
-            logits: f.logits!,
-            numClasses: f.classes!,
-            classes,
-            reference: ref.stats,
-            replicates: c.metrics.bootstrap,
-            seed: c.seed,
-          });
-        },
+        evaluate: imageSampleEvaluator({
+          decoder,
+          extractor,
+          ref: await loadReference(refPath),
+          bootstrap: c.metrics.bootstrap,
+          seed: c.seed,
+        }),
         close: () => extractor.release(),
       };
     };

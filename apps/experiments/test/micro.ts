@@ -13,6 +13,7 @@ export const MICRO_SETS: readonly string[] = [
   'tokenizer.train.steps=6',
   'tokenizer.train.batchSize=8',
   'tokenizer.train.checkpointEvery=2',
+  'tokenizer.train.warmupSteps=1',
   'ar.totalParams=10000',
   'ar.rhos=[0.5]',
   'probes.rho=0.5',

@@ -5,6 +5,7 @@
 // Held-out grids come from a code-grid directory (<split>.safetensors with I32 `codes` [N,H,W] and
 // `labels` [N], as `engram-ar tokenizer encode` writes). Each command writes one JSON record.
 import { join } from 'node:path';
+import { FeatureExtractor } from '@engram-ar/metrics';
 import {
   DEFAULT_CLAMPS,
   DONOR_KINDS,
@@ -12,6 +13,8 @@ import {
   donorProbe,
   frozenTableProbe,
   gateClampProbe,
+  imageSampleEvaluator,
+  type SampleEvaluator,
   TABLE_CONTROLS,
   type TableControl,
   writeRecord,
@@ -81,6 +84,61 @@ function progressBar(label: string): (p: { stage: string; done: number; total: n
   };
 }
 
+const fmt = (x: number | null | undefined, digits = 4) =>
+  x === null || x === undefined ? 'n/a' : x.toPrecision(digits);
+
+interface SampleFlags {
+  samples?: number;
+  decoder?: string;
+  extractor?: string;
+  ref?: string;
+  cfg: number;
+  temperature: number;
+  topK?: number;
+}
+
+/** Sample-quality options (all four of --samples/--decoder/--extractor/--ref, or none). */
+function withSamples(cmd: Command): Command {
+  return cmd
+    .option(
+      '--samples <n>',
+      'also generate n samples per setting and score them (needs the three below)',
+      positiveInt,
+    )
+    .option('--decoder <file>', "the tokenizer's decoder.onnx (codes → images)")
+    .option('--extractor <file>', 'feature-net or Inception ONNX (with its .json spec sidecar)')
+    .option('--ref <file>', 'reference statistics of real images (engram-ar metrics ref)')
+    .option('--cfg <s>', 'classifier-free guidance scale of the samples', Number, 1)
+    .option('--temperature <t>', 'sampling temperature', Number, 1)
+    .option('--top-k <k>', 'top-k sampling', positiveInt);
+}
+
+async function sampleOptions(
+  o: SampleFlags & { seed: number },
+): Promise<
+  { n: number; evaluate: SampleEvaluator; cfgScale: number; temperature: number; topK?: number } | undefined
+> {
+  if (o.samples === undefined) return undefined;
+  const missing = (['decoder', 'extractor', 'ref'] as const).filter((k) => !o[k]);
+  if (missing.length)
+    throw new InvalidArgumentError(`--samples needs ${missing.map((k) => `--${k}`).join(', ')}`);
+  const extractor = await FeatureExtractor.open(o.extractor!);
+  return {
+    n: o.samples,
+    evaluate: imageSampleEvaluator({ decoder: o.decoder!, extractor, ref: o.ref!, seed: o.seed }),
+    cfgScale: o.cfg,
+    temperature: o.temperature,
+    topK: o.topK,
+  };
+}
+
+const sampleSummary = (m: Record<string, { value: number | null }> | undefined) =>
+  m
+    ? `  samples: ${Object.entries(m)
+        .map(([k, v]) => `${k} ${fmt(v.value)}`)
+        .join(', ')}`
+    : '';
+
 function withCommon(cmd: Command): Command {
   return cmd
     .requiredOption('--model <dir>', 'exported model directory (model.json + model.onnx)')
@@ -101,21 +159,21 @@ async function emit(record: unknown, out: string | undefined, summary: string[])
   } else console.log(JSON.stringify(record, null, 2));
 }
 
-const fmt = (x: number | null | undefined, digits = 4) =>
-  x === null || x === undefined ? 'n/a' : x.toPrecision(digits);
-
 export function registerProbeCommands(program: Command): void {
   const probe = program.command('probe').description('mechanistic probes of the Engram memory (E2–E4)');
 
-  withCommon(probe.command('gate-clamp').description('E2: held-out bits/code with the gate clamped to g'))
+  withSamples(
+    withCommon(probe.command('gate-clamp').description('E2: held-out bits/code with the gate clamped to g')),
+  )
     .option('--clamps <list>', 'gate values', numberList, [...DEFAULT_CLAMPS])
-    .action(async (o: Common & { clamps: number[] }) => {
+    .action(async (o: Common & SampleFlags & { clamps: number[] }) => {
       const { codes, labels } = await readGrids(o.codes, o.split, o.n);
       const rec = await gateClampProbe({
         model: o.model,
         grids: codes,
         labels,
         clamps: o.clamps,
+        samples: await sampleOptions(o),
         seed: o.seed,
         bootstrapReplicates: o.bootstrap,
         permutations: o.permutations,
@@ -129,7 +187,8 @@ export function registerProbeCommands(program: Command): void {
             `g=${s.name.padEnd(8)} ${fmt(s.bitsPerCode.mean)} bits/code [${fmt(s.bitsPerCode.low)}, ${fmt(s.bitsPerCode.high)}]` +
             (s.deltaVsLearned
               ? `  Δ vs learned ${fmt(s.deltaVsLearned.mean)} (p = ${fmt(s.testVsLearned!.pValue, 3)})`
-              : ''),
+              : '') +
+            sampleSummary(s.samples?.metrics),
         ),
       );
     });
@@ -190,17 +249,20 @@ export function registerProbeCommands(program: Command): void {
       },
     );
 
-  withCommon(
-    probe.command('frozen-table').description('E4: learned (--model) vs frozen-table (--frozen) model'),
+  withSamples(
+    withCommon(
+      probe.command('frozen-table').description('E4: learned (--model) vs frozen-table (--frozen) model'),
+    ),
   )
     .requiredOption('--frozen <dir>', 'the frozen-N(0,1)-table twin, trained with the same seed schedule')
-    .action(async (o: Common & { frozen: string }) => {
+    .action(async (o: Common & SampleFlags & { frozen: string }) => {
       const { codes, labels } = await readGrids(o.codes, o.split, o.n);
       const rec = await frozenTableProbe({
         seeds: [o.seed],
         models: [{ seed: o.seed, learned: o.model, frozen: o.frozen }],
         grids: codes,
         labels,
+        samples: await sampleOptions(o),
         bootstrapReplicates: o.bootstrap,
         permutations: o.permutations,
         onProgress: progressBar('frozen-table'),
@@ -209,6 +271,7 @@ export function registerProbeCommands(program: Command): void {
       await emit(rec, o.out, [
         `learned ${fmt(r.learned.bitsPerCode.mean)} bits/code, frozen ${fmt(r.frozen.bitsPerCode.mean)}`,
         `Δ (frozen − learned) ${fmt(r.deltaBitsPerCode.mean)} [${fmt(r.deltaBitsPerCode.low)}, ${fmt(r.deltaBitsPerCode.high)}], p = ${fmt(r.testBitsPerCode.pValue, 3)}`,
+        ...Object.entries(r.deltaSamples).map(([k, v]) => `Δ ${k} (frozen − learned) ${fmt(v)}`),
       ]);
     });
 }

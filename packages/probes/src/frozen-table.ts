@@ -55,7 +55,8 @@ async function evaluateModel(
     if (o.samples) {
       const classes = Int32Array.from({ length: o.samples.n }, (_, i) => i % model.manifest.numClasses);
       const g = await generate({ ...o.samples, model, classes, n: o.samples.n, seed: `${seed}/samples` });
-      samples = await o.samples.evaluate(g.codes, g.classes);
+      const { height, width } = model.manifest.grid;
+      samples = await o.samples.evaluate(g.codes, g.classes, [o.samples.n, height, width]);
     }
     return { bits, samples };
   } finally {

@@ -165,7 +165,7 @@ export async function gateClampProbe(opts: GateClampOptions): Promise<GateClampR
           n: samples.n,
           seed: sampleSeed,
           cfgScale: samples.cfgScale ?? 1,
-          metrics: await samples.evaluate(g.codes, g.classes),
+          metrics: await samples.evaluate(g.codes, g.classes, [samples.n, m.grid.height, m.grid.width]),
           ms: performance.now() - ts,
         };
         tick(`${s.name} samples`);

@@ -57,7 +57,12 @@ export {
   SampleMetricsSchema,
   writeRecord,
 } from './record.js';
-export { type FeatureMetricsInput, featureSampleMetrics, type SampleEvaluator } from './sample-metrics.js';
+export {
+  type ImageSampleEvaluatorOptions,
+  imageSampleEvaluator,
+  reportToSampleMetrics,
+  type SampleEvaluator,
+} from './sample-metrics.js';
 export {
   type Alternative,
   type BootstrapOpts,

@@ -1,51 +1,68 @@
-// Sample quality of generated code grids, for the gate-clamp and frozen-table protocols. The probes
-// do not decode codes to images nor run a feature net themselves (those are the tokenizer's and the
-// feature-net's ONNX models, wired by the app): the caller supplies `evaluate`, and
-// `featureSampleMetrics` turns the feature net's outputs into classifier-FID / IS / class
-// consistency with the metrics package's bootstrap CIs.
+// Sample quality of generated code grids, for the gate-clamp and frozen-table protocols. A protocol
+// takes any `SampleEvaluator`; `imageSampleEvaluator` is the standard one: decode the codes with the
+// tokenizer's decoder.onnx (sampler's decodeCodes), then classifier-FID / FID, IS, precision/recall and
+// class consistency with the metrics package's `computeMetrics` (statistics exist once, there).
 import {
-  classConsistency,
-  computeStats,
-  type FeatureStats,
-  fidInterval,
-  frechetDistance,
-  inceptionScore,
-  isInterval,
+  computeMetrics,
+  type FeatureExtractor,
+  type MetricsReport,
+  type ReferenceStats,
 } from '@engram-ar/metrics';
+import type { Session } from '@engram-ar/onnx';
+import { decodeCodes, imagesToUint8 } from '@engram-ar/sampler';
 import type { SampleMetrics } from './record.js';
 
 /** Scores generated grids: codes [n, H, W] conditioned on classes [n]. */
-export type SampleEvaluator = (codes: Int32Array, classes: Int32Array) => Promise<SampleMetrics>;
+export type SampleEvaluator = (
+  codes: Int32Array,
+  classes: Int32Array,
+  shape: readonly [number, number, number],
+) => Promise<SampleMetrics>;
 
-export interface FeatureMetricsInput {
-  /** Feature-net features of the decoded samples. [n, dim] */
-  features: Float32Array;
-  dim: number;
-  /** Feature-net class logits. [n, numClasses] */
-  logits: Float32Array;
-  numClasses: number;
-  /** Classes the samples were generated for. [n] */
-  classes: Int32Array;
-  /** Statistics of the real (reference) features. */
-  reference: FeatureStats;
-  /** Bootstrap replicates of the FID / IS intervals (default 50, as metrics). */
-  replicates?: number;
+/** metrics' report as a record's sample metrics (value + 95 % CI where metrics gives one). */
+export function reportToSampleMetrics(r: MetricsReport): SampleMetrics {
+  const out: SampleMetrics = {
+    [r.label]: { value: r.fid, low: r.fidCI?.low, high: r.fidCI?.high },
+    count: { value: r.count },
+  };
+  if (r.is !== undefined) out.is = { value: r.is, low: r.isCI?.low, high: r.isCI?.high };
+  if (r.classConsistency !== undefined) out.classConsistency = { value: r.classConsistency };
+  if (r.precision !== undefined) out.precision = { value: r.precision };
+  if (r.recall !== undefined) out.recall = { value: r.recall };
+  return out;
+}
+
+export interface ImageSampleEvaluatorOptions {
+  /** The tokenizer's decoder.onnx (path or open session): codes [B, h, w] int64 → images [B, C, H, W]. */
+  decoder: string | Session;
+  /** Feature net or Inception, opened with metrics' FeatureExtractor. */
+  extractor: FeatureExtractor;
+  /** Reference statistics of real images (or their .safetensors path). */
+  ref: ReferenceStats | string;
+  /** Bootstrap replicates of the FID / IS intervals (metrics' default 50). */
+  bootstrap?: number;
   seed?: number | string;
-  /** Inception-Score splits (metrics' default when absent). */
+  /** Inception-Score splits; default min(10, samples) so small sample sets still score. */
   splits?: number;
 }
 
-/** FID (vs reference), IS and class consistency of one sample set, with 95 % bootstrap CIs. */
-export async function featureSampleMetrics(o: FeatureMetricsInput): Promise<SampleMetrics> {
-  const boot = { replicates: o.replicates ?? 50, seed: o.seed ?? 0 };
-  const split = o.splits === undefined ? {} : { splits: o.splits };
-  const fid = await frechetDistance(await computeStats(o.features, o.dim), o.reference);
-  const fidCi = await fidInterval(o.features, o.dim, o.reference, boot);
-  const is = inceptionScore(o.logits, o.numClasses, split);
-  const isCi = await isInterval(o.logits, o.numClasses, { ...boot, ...split });
-  return {
-    fid: { value: fid.fid, low: fidCi.low, high: fidCi.high },
-    is: { value: is.mean, low: isCi.low, high: isCi.high },
-    classConsistency: { value: classConsistency(o.logits, o.numClasses, o.classes) },
+export function imageSampleEvaluator(o: ImageSampleEvaluatorOptions): SampleEvaluator {
+  return async (codes, classes, shape) => {
+    const d = await decodeCodes(o.decoder, codes, shape);
+    const report = await computeMetrics({
+      samples: {
+        images: imagesToUint8(d),
+        height: d.height,
+        width: d.width,
+        channels: d.channels,
+        labels: classes,
+      },
+      ref: o.ref,
+      extractor: o.extractor,
+      bootstrap: o.bootstrap,
+      seed: o.seed,
+      splits: o.splits ?? Math.min(10, classes.length),
+    });
+    return reportToSampleMetrics(report);
   };
 }

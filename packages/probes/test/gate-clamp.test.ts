@@ -1,14 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeStats } from '@engram-ar/metrics';
+import { computeStats, FeatureExtractor } from '@engram-ar/metrics';
+import { createSession, GraphBuilder } from '@engram-ar/onnx';
 import { type LoadedModel, loadModel, releaseModel } from '@engram-ar/sampler';
-import { Rng } from '@engram-ar/tensor/rng';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomGrids, writeControlModel } from '../src/control-models.js';
 import { gateClampProbe, gateDistribution } from '../src/gate-clamp.js';
 import { GateClampRecordSchema } from '../src/record.js';
-import { featureSampleMetrics } from '../src/sample-metrics.js';
+import { imageSampleEvaluator } from '../src/sample-metrics.js';
 
 const CELLS = 16;
 const V = 6;
@@ -87,36 +87,69 @@ describe('gateClampProbe', () => {
   });
 });
 
-describe('featureSampleMetrics', () => {
-  it('FID ≈ 0 against its own statistics; confident one-hot logits give IS = exp(H(marginal))', async () => {
-    const rng = new Rng(1);
-    const n = 200;
-    const dim = 4;
-    const C = 4;
-    const features = rng.fillNormal(new Float32Array(n * dim));
-    const classes = Int32Array.from({ length: n }, (_, i) => i % C);
-    const logits = new Float32Array(n * C);
-    const counts = new Float64Array(C);
-    for (let i = 0; i < n; i++) {
-      const y = (i + (i % 10 === 0 ? 1 : 0)) % C; // 10 % of samples land on the next class
-      logits[i * C + y] = 50;
-      counts[y]!++;
-    }
-    // One-hot predictions: IS = exp(H(marginal)).
-    const isWant = Math.exp(-counts.reduce((s, c) => s + (c / n) * Math.log(c / n), 0));
-    const r = await featureSampleMetrics({
-      features,
-      dim,
-      logits,
-      numClasses: C,
-      classes,
-      reference: await computeStats(features, dim),
-      splits: 1,
-      replicates: 20,
+describe('imageSampleEvaluator', () => {
+  // Stand-ins: a decoder mapping code c to the grey level 2c/(V−1) − 1 per cell ([B,1,4,4] images), and a
+  // classifier extractor whose features are the 16 pixels and whose logits [B,2] are (mean, 0.01) —
+  // pixel means are multiples of 0.025, so no sample sits on the decision boundary.
+  const decoderBytes = () => {
+    const g = new GraphBuilder({ name: 'decoder' });
+    const codes = g.input('codes', 'int64', ['batch', 4, 4]);
+    const f = g.op('Cast', [codes], { to: 1 });
+    const img = g.op('Sub', [g.op('Mul', [f, g.scalar(2 / (V - 1))]), g.scalar(1)]);
+    g.output('images', 'float32', ['batch', 1, 4, 4], g.unsqueeze(img, [1]));
+    return g.toBytes();
+  };
+  const extractorPath = async (dir: string) => {
+    const g = new GraphBuilder({ name: 'extractor' });
+    const x = g.input('x', 'float32', ['batch', 1, 4, 4]);
+    const feats = g.reshape(x, [0, 16]);
+    const w = new Float32Array(32);
+    for (let i = 0; i < 16; i++) w[i * 2] = 1 / 16;
+    g.output('features', 'float32', ['batch', 16], feats);
+    const bias = g.init('b', Float32Array.of(0, 0.01), [2]);
+    g.output(
+      'logits',
+      'float32',
+      ['batch', 2],
+      g.op('Add', [g.matmul(feats, g.init('w', w, [16, 2])), bias]),
+    );
+    const path = join(dir, 'extractor.onnx');
+    await g.save(path);
+    return path;
+  };
+
+  it('decodes, extracts and scores: FID ≈ 0 against the same images, class consistency by hand', async () => {
+    const extractor = await FeatureExtractor.open(await extractorPath(root), {
+      kind: 'classifier',
+      input: 'x',
+      layout: 'NCHW',
+      height: 4,
+      width: 4,
+      channels: 1,
+      featureOutput: 'features',
+      logitsOutput: 'logits',
     });
-    expect(Math.abs(r.fid!.value!)).toBeLessThan(1e-6);
-    expect(r.fid!.high!).toBeGreaterThan(0);
-    expect(r.is!.value!).toBeCloseTo(isWant, 6);
-    expect(r.classConsistency!.value).toBeCloseTo(0.9, 12);
+    const decoder = await createSession(decoderBytes());
+    const grids = randomGrids(60, CELLS, V, 2, 9);
+    // Reference = the same images' features: FID must vanish.
+    const pixels = Float32Array.from(
+      grids.codes,
+      (c) => Math.round(((2 * c) / (V - 1) - 1 + 1) * 127.5) / 127.5 - 1,
+    );
+    const ref = { stats: await computeStats(pixels, 16), meta: { label: 'classifier-FID' } };
+    const evaluate = imageSampleEvaluator({ decoder, extractor, ref, bootstrap: 10 });
+    const m = await evaluate(grids.codes, grids.labels, [60, 4, 4]);
+    expect(Math.abs(m['classifier-FID']!.value!)).toBeLessThan(1e-3);
+    expect(m.count!.value).toBe(60);
+    // Class 0 ⇔ mean pixel > 0.01 (logit 0 wins), class 1 otherwise.
+    let hits = 0;
+    for (let i = 0; i < 60; i++) {
+      let s = 0;
+      for (let k = 0; k < 16; k++) s += pixels[i * 16 + k]!;
+      if ((s / 16 > 0.01 ? 0 : 1) === grids.labels[i]) hits++;
+    }
+    expect(m.classConsistency!.value).toBeCloseTo(hits / 60, 12);
+    expect(m.is!.value!).toBeGreaterThanOrEqual(1);
+    await decoder.release();
   });
 });

@@ -299,47 +299,50 @@ function quickstart(): Record<string, unknown> {
   };
 }
 
-/** CPU-scale study: Fashion-MNIST when installed (else MNIST), the full ρ sweep; ≤ 2 h on 2 cores. */
+/**
+ * CPU-scale study: Fashion-MNIST when installed (else MNIST), the full ρ sweep at 150k parameters;
+ * sized for ≤ 2 h on 2 cores (README: measured progress).
+ */
 function small(): Record<string, unknown> {
   const q = quickstart() as Record<string, Record<string, unknown>>;
   const fashion = existsSync(FASHION_MNIST_DEFAULT_DIR);
   const arTrain = {
-    steps: 1500,
-    batchSize: 64,
+    steps: 1000,
+    batchSize: 32,
     lr: 2e-3,
     minLr: 2e-4,
-    warmupSteps: 100,
+    warmupSteps: 60,
     weightDecay: 0.05,
     tableLrMultiplier: 5,
-    evalSize: 2000,
+    evalSize: 1000,
     checkpointEvery: 100,
   };
   return {
     ...q,
     preset: 'small',
     data: fashion ? { dataset: 'fashion-mnist', testCount: 2000 } : { dataset: 'mnist', testCount: 2000 },
-    featureNet: { steps: 600, batchSize: 64, keepFeatures: 5000, referenceCount: 10_000 },
+    featureNet: { steps: 400, batchSize: 64, keepFeatures: 5000, referenceCount: 10_000 },
     tokenizer: {
       arch: { ...MNIST_TOKENIZER, baseChannels: 16, normGroups: 8, codebookSize: 128 },
-      train: { steps: 1200, batchSize: 32, lr: 2e-3, restartAfter: 50, checkpointEvery: 100, seed: 0 },
+      train: { steps: 600, batchSize: 32, lr: 2e-3, restartAfter: 50, checkpointEvery: 100, seed: 0 },
     },
     ar: {
-      totalParams: 400_000,
+      totalParams: 150_000,
       rhos: [0.17, 0.3, 0.5, 0.7, 0.9],
       engram: ENGRAM,
-      solver: { aspect: 48, mlpRatio: 8 / 3, headDim: 64, maxLayers: 8 },
+      solver: { aspect: 32, mlpRatio: 8 / 3, headDim: 64, maxLayers: 6 },
       train: arTrain,
     },
-    sampling: { n: 2000, cfgScale: 1.5, temperature: 1, topK: 0, topP: 1, batchSize: 200, gridPerClass: 8 },
+    sampling: { n: 1000, cfgScale: 1.5, temperature: 1, topK: 0, topP: 1, batchSize: 250, gridPerClass: 8 },
     metrics: { bootstrap: 50 },
     probes: {
       rho: 0.5,
       evalCount: 500,
       poolCount: 2000,
-      bootstrap: 2000,
-      permutations: 9999,
+      bootstrap: 1000,
+      permutations: 4999,
       clamps: [0, 0.01, 0.05, 0.1, 0.2, 0.5, 1],
-      clampSamples: 1000,
+      clampSamples: 500,
       frozenTable: true,
     },
     positiveControl: {
@@ -354,7 +357,7 @@ function small(): Record<string, unknown> {
         testCount: 500,
       },
       model: { nLayer: 2, nHead: 2, dim: 32, mlpHidden: 64, tableRows: 2000, dHead: 8, heads: 2 },
-      train: { ...arTrain, steps: 800, batchSize: 32, lr: 3e-3, evalSize: 500 },
+      train: { ...arTrain, steps: 600, lr: 3e-3, evalSize: 500 },
     },
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyOverrides, PRESETS, parseSetValue, RunConfigSchema, resolveConfig } from '../src/config.js';
+import { planVariants } from '../src/run.js';
 import { inputsHash, readDone, runUnit, stableStringify } from '../src/stage.js';
 
 describe('run config', () => {
@@ -57,6 +58,35 @@ describe('run config', () => {
     );
     expect(() => resolveConfig('quickstart', ['ar.train=3', 'x'])).toThrow(/--set x: expected key=value/);
     expect(() => resolveConfig('nope')).toThrow(/unknown preset 'nope'/);
+  });
+});
+
+describe('variant plan', () => {
+  it('solves every preset to its budget: baseline, the ρ sweep and the frozen twin', () => {
+    const grids = {
+      quickstart: { vocab: 32, height: 7, width: 7, numClasses: 10 },
+      small: { vocab: 128, height: 7, width: 7, numClasses: 10 },
+      paper: { vocab: 16384, height: 16, width: 16, numClasses: 1000 },
+    };
+    for (const [name, g] of Object.entries(grids)) {
+      const c = resolveConfig(name);
+      const v = planVariants(c, g);
+      expect(v.map((x) => x.name)).toEqual([
+        'baseline',
+        ...c.ar.rhos.flatMap((r) => (r === c.probes.rho ? [`rho${r}`, `frozen-rho${r}`] : [`rho${r}`])),
+      ]);
+      for (const x of v) {
+        expect(Math.abs(x.params.total - c.ar.totalParams) / c.ar.totalParams).toBeLessThan(0.02);
+        expect(Math.abs(x.params.rho - x.rho) / x.rho).toBeLessThan(0.02);
+        expect(x.config.engram === null).toBe(x.rho === 1);
+      }
+      expect(v.find((x) => x.name.startsWith('frozen-'))!.config).toEqual(
+        v.find((x) => x.name === `rho${c.probes.rho}`)!.config,
+      );
+    }
+    // the paper's baseline is LlamaGen GPT-B scale: 12 layers × 768
+    const paper = planVariants(resolveConfig('paper'), grids.paper)[0]!;
+    expect([paper.config.nLayer, paper.config.dim]).toEqual([12, 768]);
   });
 });
 

@@ -19,6 +19,7 @@ import {
   type TableControl,
   writeRecord,
 } from '@engram-ar/probes';
+import { loadModel, releaseModel } from '@engram-ar/sampler';
 import { readSafetensors } from '@engram-ar/tensor/safetensors';
 import { type Command, InvalidArgumentError } from 'commander';
 import { integer, positiveInt } from '../options.js';
@@ -88,6 +89,7 @@ const fmt = (x: number | null | undefined, digits = 4) =>
   x === null || x === undefined ? 'n/a' : x.toPrecision(digits);
 
 interface SampleFlags {
+  stepGraph?: boolean;
   samples?: number;
   decoder?: string;
   extractor?: string;
@@ -110,7 +112,11 @@ function withSamples(cmd: Command): Command {
     .option('--ref <file>', 'reference statistics of real images (engram-ar metrics ref)')
     .option('--cfg <s>', 'classifier-free guidance scale of the samples', Number, 1)
     .option('--temperature <t>', 'sampling temperature', Number, 1)
-    .option('--top-k <k>', 'top-k sampling', positiveInt);
+    .option('--top-k <k>', 'top-k sampling', positiveInt)
+    .option(
+      '--step-graph',
+      "generate with the step graph instead of the model's decode.onnx (older exports)",
+    );
 }
 
 async function sampleOptions(
@@ -168,8 +174,9 @@ export function registerProbeCommands(program: Command): void {
     .option('--clamps <list>', 'gate values', numberList, [...DEFAULT_CLAMPS])
     .action(async (o: Common & SampleFlags & { clamps: number[] }) => {
       const { codes, labels } = await readGrids(o.codes, o.split, o.n);
+      const model = await loadModel(o.model, { decodeGraph: !o.stepGraph });
       const rec = await gateClampProbe({
-        model: o.model,
+        model,
         grids: codes,
         labels,
         clamps: o.clamps,
@@ -178,7 +185,7 @@ export function registerProbeCommands(program: Command): void {
         bootstrapReplicates: o.bootstrap,
         permutations: o.permutations,
         onProgress: progressBar('gate-clamp'),
-      });
+      }).finally(() => releaseModel(model));
       await emit(
         rec,
         o.out,

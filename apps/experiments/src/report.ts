@@ -477,8 +477,12 @@ export async function buildSections(input: ReportInput): Promise<Section[]> {
       'E5 — positive control (rule textures)',
       'the rule-texture Engram model',
       {
-        conditions: e5.donor.map((x) => ({ ...x, js: {}, rowsChanged: Number.NaN })),
-        comparisons: e5.comparisons.map((x) => ({ ...x, metric: 'kl', cohensD: null })),
+        conditions: e5.donor.map((x) => ({ ...x, js: x.js ?? {}, rowsChanged: Number.NaN })),
+        comparisons: e5.comparisons.map((x) => ({
+          ...x,
+          metric: x.metric ?? 'kl',
+          cohensD: x.cohensD ?? null,
+        })),
         ratios: e5.ratios,
       },
     );

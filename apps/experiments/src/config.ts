@@ -307,7 +307,7 @@ function small(): Record<string, unknown> {
   const q = quickstart() as Record<string, Record<string, unknown>>;
   const fashion = existsSync(FASHION_MNIST_DEFAULT_DIR);
   const arTrain = {
-    steps: 1000,
+    steps: 800,
     batchSize: 32,
     lr: 2e-3,
     minLr: 2e-4,
@@ -324,7 +324,7 @@ function small(): Record<string, unknown> {
     featureNet: { steps: 400, batchSize: 64, keepFeatures: 5000, referenceCount: 10_000 },
     tokenizer: {
       arch: { ...MNIST_TOKENIZER, baseChannels: 16, normGroups: 8, codebookSize: 128 },
-      train: { steps: 600, batchSize: 32, lr: 2e-3, restartAfter: 50, checkpointEvery: 100, seed: 0 },
+      train: { steps: 300, batchSize: 32, lr: 3e-3, restartAfter: 40, checkpointEvery: 50, seed: 0 },
     },
     ar: {
       totalParams: 150_000,

@@ -1,6 +1,7 @@
 // Pool worker process (forked by src/pool.ts with `--import tsx`): initialises its own tfjs backend
 // once, then runs one task per 'task' message, reporting progress and the result over IPC. It exits
-// when the parent goes away (IPC disconnect), so a SIGKILLed run leaves no orphan writing checkpoints.
+// when the parent goes away (IPC disconnect, or a closed channel seen at a progress report), so a
+// SIGKILLed run leaves no orphan writing checkpoints.
 import { type BackendName, initBackend } from '@engram-ar/tensor';
 import { runTask, type Task } from './tasks.js';
 
@@ -24,7 +25,12 @@ process.on('message', async (m: WorkerRequest) => {
       (r) => r.name,
     );
     const name = await backend;
-    const result = await runTask(m.task, (p) => send({ type: 'progress', id: m.id, ...p }));
+    const result = await runTask(m.task, (p) => {
+      // A training loop may not yield to the event loop for a long time, so 'disconnect' can arrive
+      // late: checking the channel at every progress report stops an orphan within one step.
+      if (!process.connected) process.exit(0);
+      send({ type: 'progress', id: m.id, ...p });
+    });
     send({ type: 'result', id: m.id, result, backend: name });
   } catch (e) {
     const err = e as Error;

@@ -85,6 +85,28 @@ describe('ONNX export parity (random init)', () => {
     m.dispose();
   }, 30_000);
 
+  it('f = 16 (five levels) on 32×32 RGB → 2×2 codes: same tolerances', async () => {
+    const cfg = parseTokenizerConfig({
+      arch: {
+        channels: 3,
+        baseChannels: 4,
+        channelMult: [1, 1, 2, 2, 4],
+        numRes: 1,
+        downsample: 16,
+        normGroups: 2,
+        codebookSize: 16,
+        codeDim: 4,
+      },
+      train: {},
+    });
+    const m = VQModel.init(cfg.arch, 'export-c');
+    const r = await parity(m, 'f16', 32, 32, 4, 'feed-c');
+    expect(r.decodeDiff).toBeLessThanOrEqual(1e-4);
+    expect(r.agreement).toBeGreaterThanOrEqual(0.999);
+    expect(r.manifest.grid).toEqual({ height: 2, width: 2 });
+    m.dispose();
+  }, 30_000);
+
   it('rejects an image size the downsample factor does not divide', async () => {
     const cfg = presetConfig('quickstart');
     const m = VQModel.init(cfg.arch, 0);

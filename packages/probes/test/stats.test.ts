@@ -1,5 +1,6 @@
 import { Rng } from '@engram-ar/tensor/rng';
 import { describe, expect, it } from 'vitest';
+import { gridDivergence } from '../src/divergence.js';
 import {
   bootstrapMean,
   bootstrapRatio,
@@ -198,5 +199,30 @@ describe('effect sizes', () => {
     expect(c.cohensD).toBeCloseTo(2, 12);
     expect(c.rankBiserial).toBe(1);
     expect(c.n).toEqual([3, 3]);
+  });
+});
+
+describe('gridDivergence', () => {
+  it('averages per grid and per position, splits by mask, counts infinite positions', () => {
+    // 2 grids × 2 positions × V = 2. Bernoulli rows; probe row 3 puts zero mass on a truth outcome.
+    const truth = [bern(0.5), bern(0.5), bern(0.2), bern(0.9)].flat();
+    const probe = [bern(0.5), bern(0.1), bern(0.4), [0, NEG]].flat();
+    const kl = (p: number, q: number) => klLogProbs(bern(p), bern(q));
+    const d = gridDivergence(
+      Float32Array.from(truth),
+      Float32Array.from(probe),
+      2,
+      2,
+      2,
+      Uint8Array.of(0, 1, 1, 0),
+    );
+    expect(d.kl[0]).toBeCloseTo((0 + kl(0.5, 0.1)) / 2, 6);
+    expect(d.kl[1]).toBe(Number.POSITIVE_INFINITY);
+    expect(d.infinite).toBe(1);
+    expect(d.klByPosition[0]).toBeCloseTo((0 + kl(0.2, 0.4)) / 2, 6);
+    expect(d.split!.fraction).toBe(0.5);
+    expect(d.split!.klMasked).toBeCloseTo((kl(0.5, 0.1) + kl(0.2, 0.4)) / 2, 6);
+    expect(d.split!.klUnmasked).toBe(Number.POSITIVE_INFINITY);
+    expect(gridDivergence(Float32Array.from(truth), Float32Array.from(truth), 2, 2, 2).split).toBeNull();
   });
 });

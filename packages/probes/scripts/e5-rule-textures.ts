@@ -6,7 +6,7 @@
 // --reuse probes the models already exported under --out instead of training again. The code grids
 // are written to <out>/codes/{train,test}.safetensors, the input format of `engram-ar probe`.
 //
-//   npx tsx scripts/e5-rule-textures.ts --steps 600 --out results/e5 [--frozen] [--reuse] [--seed 0]
+//   npx tsx scripts/e5-rule-textures.ts --steps 600 --out results/e5 [--frozen] [--reuse] [--seed 0] [--layer 0]
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ const steps = Number(arg('steps', '600'));
 const out = arg('out', 'results/e5');
 const seed = Number(arg('seed', '0'));
 const evalCount = Number(arg('eval', '200'));
+/** Backbone layer that gets the Engram block (0 = before any attention; 1 = after one block). */
+const engramLayer = Number(arg('layer', '0'));
 const frozen = process.argv.includes('--frozen');
 const reuse = process.argv.includes('--reuse');
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -51,7 +53,15 @@ const modelCfg = {
   dim: 32,
   mlpHidden: 64,
   seed,
-  engram: { layers: [0], vocab: 16, stencils: [['L', 'U']], heads: 2, tableRows: 1000, dHead: 8, seed },
+  engram: {
+    layers: [engramLayer],
+    vocab: 16,
+    stencils: [['L', 'U']],
+    heads: 2,
+    tableRows: 1000,
+    dHead: 8,
+    seed,
+  },
 };
 const trainOpts = { steps, batchSize: 32, lr: 3e-3, warmupSteps: 30, evalSize: 500, seed };
 

@@ -126,7 +126,7 @@ export async function trainTokenizer(
   });
   const vars = names.map((k) => model.params.get(k)!);
   const { height: H, width: W, channels: C } = dataset;
-  model.gridSize(H, W);
+  model.gridSize(H, W); // throws now, not mid-run, if f does not divide the image size
   const endStep = Math.min(t.steps, opts.stopAtStep ?? t.steps);
   const t0 = performance.now();
   let last: TrainProgress | null = null;
@@ -211,5 +211,6 @@ export async function trainTokenizer(
     if ((step + 1) % t.checkpointEvery === 0 && step + 1 < endStep) await save(step + 1);
   }
   await save(Math.max(endStep, startStep));
+  optimizer.dispose();
   return { model, config, step: Math.max(endStep, startStep), last };
 }

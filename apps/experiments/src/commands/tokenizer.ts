@@ -2,7 +2,7 @@
 // into code grids (the AR trainer's input).
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type DatasetSpec, type ImageDataset, loadDataset } from '@engram-ar/datasets';
+import { type DatasetSpec, type ImageDataset, loadDataset, writeGridPng } from '@engram-ar/datasets';
 import { createSession, ort } from '@engram-ar/onnx';
 import { type BackendName, initBackend } from '@engram-ar/tensor';
 import { atomicWriteFile } from '@engram-ar/tensor/safetensors';
@@ -13,6 +13,7 @@ import {
   exportOnnx,
   imagesNchw,
   loadTokenizer,
+  nchwToUint8,
   PRESETS,
   type PresetName,
   presetConfig,
@@ -224,8 +225,9 @@ export function registerTokenizerCommands(program: Command): void {
       )
       .requiredOption('--model <dir>', 'tokenizer directory (or .safetensors checkpoint)')
       .option('--classifier <file>', 'ONNX classifier (feature-net) for the accuracy comparison')
-      .option('--n <n>', 'evaluate only the first n test images', positiveInt),
-  ).action(async (o: DataOptions & { model: string; classifier?: string; n?: number }) => {
+      .option('--n <n>', 'evaluate only the first n test images', positiveInt)
+      .option('--png <file>', 'also write a PNG: rows of 16 originals, each followed by its reconstructions'),
+  ).action(async (o: DataOptions & { model: string; classifier?: string; n?: number; png?: string }) => {
     await backend(o);
     const { model, dataset } = await loadTokenizer(modelPath(o.model));
     const { test } = await loadSplits(o);
@@ -234,7 +236,44 @@ export function registerTokenizerCommands(program: Command): void {
     const ds = { ...test, images: test.images.subarray(0, n * per), labels: test.labels.subarray(0, n) };
     const classifier = o.classifier ? await onnxClassifier(o.classifier, ds) : undefined;
     const r = await evaluateTokenizer(model, ds, classifier ? { classifier } : {});
-    const out = { ...r, trainedOn: dataset, split: 'test', classifier: o.classifier ?? null };
+    if (o.png) {
+      const cols = 16;
+      // Up to two full rows of 16; fewer images than one row are shown as a single short row.
+      const shown = n >= cols ? Math.min(2, Math.floor(n / cols)) * cols : n;
+      const x = imagesNchw(ds, 0, shown);
+      const { h, w } = model.gridSize(ds.height, ds.width);
+      const rec = model.decode(model.encode(x, shown, ds.height, ds.width), shown, h, w);
+      const { channels: c, height: hh, width: ww } = ds;
+      const per = c * hh * ww;
+      const rows: Float32Array[] = [];
+      for (let s0 = 0; s0 < shown; s0 += cols) {
+        const m = Math.min(cols, shown - s0);
+        rows.push(x.subarray(s0 * per, (s0 + m) * per), rec.subarray(s0 * per, (s0 + m) * per));
+      }
+      const all = new Float32Array(rows.reduce((t, r0) => t + r0.length, 0));
+      let off = 0;
+      for (const r0 of rows) {
+        all.set(r0, off);
+        off += r0.length;
+      }
+      const count = all.length / per;
+      await writeGridPng(
+        nchwToUint8(all, count, c, hh, ww),
+        { height: hh, width: ww, channels: c },
+        Math.min(cols, shown),
+        o.png,
+        {
+          scale: 2,
+        },
+      );
+    }
+    const out = {
+      ...r,
+      trainedOn: dataset,
+      split: 'test',
+      classifier: o.classifier ?? null,
+      png: o.png ?? null,
+    };
     const dir = o.model.endsWith('.safetensors') ? dirname(o.model) : o.model;
     await atomicWriteFile(join(dir, 'eval.json'), `${JSON.stringify(out, null, 2)}\n`);
     console.log(JSON.stringify(out));

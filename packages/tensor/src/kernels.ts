@@ -8,6 +8,9 @@
 // and replaces one that exists but is slow where training needs it:
 //   BatchMatMul                            (transposed and 3-D×2-D products, i.e. every matmul gradient)
 //   Conv2DBackpropInput                    (conv2d input gradient, conv2dTranspose)
+// and fixes one that is wrong:
+//   OneHot                                 (stock wasm writes int32 bits whatever the dtype, so a float32
+//                                           one-hot reads as garbage; int32 still goes to the stock kernel)
 // Each is tested against the cpu backend in test/kernels.test.ts.
 //
 // Working with wasm tensors: `backend.makeOutput` allocates on the wasm heap and `typedArrayFromHeap` gives a
@@ -415,6 +418,33 @@ function fastBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/**
+ * The stock wasm OneHot (C++ `OneHot(indices, depth, int on, int off, out)`) stores int32 values into the
+ * output buffer whatever `dtype` says, so `tf.oneHot(ids, d, 1, 0, 'float32')` on wasm holds the bit patterns
+ * of int 1 and 0 (1.4e-45 and 0) and fractional on/off values are truncated. int32 outputs are right and stay
+ * on the stock kernel; every other dtype is filled here on the wasm heap with cpu semantics: offValue
+ * everywhere, onValue at out[i, ids[i]] for 0 ≤ ids[i] < depth, out-of-range ids leave the row off.
+ */
+function oneHot(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { indices } = inputs as { indices: tf.TensorInfo };
+    const { dtype, depth, onValue, offValue } = attrs as unknown as tf.OneHotAttrs;
+    if (dtype === 'int32') return stock(args);
+    const wasm = backend as WasmBackend;
+    const n = tf.util.sizeFromShape(indices.shape);
+    const out = wasm.makeOutput([...indices.shape, depth], dtype);
+    const o = wasm.typedArrayFromHeap(out); // [n, depth]
+    const ids = wasm.typedArrayFromHeap(indices);
+    o.fill(offValue);
+    for (let i = 0; i < n; i++) {
+      const k = ids[i]!;
+      if (k >= 0 && k < depth) o[i * depth + k] = onValue;
+    }
+    return out;
+  };
+}
+
 const KERNELS: tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'wasm', kernelFunc: unsortedSegmentSum },
   { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
@@ -437,9 +467,10 @@ export const REGISTERED_WASM_KERNELS: string[] = KERNELS.map((k) => k.kernelName
 const REPLACEMENTS: [string, (stock: tf.KernelFunc) => tf.KernelFunc][] = [
   [tf.BatchMatMul, fastBatchMatMul],
   [tf.Conv2DBackpropInput, conv2DBackpropInput],
+  [tf.OneHot, oneHot],
 ];
 
-/** Stock wasm kernels this package wraps with a faster path (same results within float32 rounding). */
+/** Stock wasm kernels this package wraps: a faster path (same results within float32 rounding) or a fix (OneHot). */
 export const REPLACED_WASM_KERNELS: string[] = REPLACEMENTS.map(([name]) => name);
 
 const ours = new WeakSet<tf.KernelFunc>();

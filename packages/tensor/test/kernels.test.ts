@@ -57,7 +57,7 @@ describe('registered wasm kernels match cpu (max abs diff ≤ 1e-5)', () => {
       'Einsum',
     ]);
     for (const k of REGISTERED_WASM_KERNELS) expect(tf.getKernel(k, 'wasm'), k).toBeDefined();
-    expect(REPLACED_WASM_KERNELS).toEqual(['BatchMatMul', 'Conv2DBackpropInput']);
+    expect(REPLACED_WASM_KERNELS).toEqual(['BatchMatMul', 'Conv2DBackpropInput', 'OneHot']);
     for (const k of REPLACED_WASM_KERNELS) {
       expect(stockWasmKernel(k)?.kernelFunc, k).toBeTypeOf('function');
       expect(stockWasmKernel(k)!.kernelFunc, k).not.toBe(tf.getKernel(k, 'wasm')!.kernelFunc);
@@ -400,6 +400,69 @@ describe('registered wasm kernels match cpu (max abs diff ≤ 1e-5)', () => {
           return tf.sum(tf.square(tf.depthwiseConv2d(padded, f as tf.Tensor4D, 1, 'valid')));
         })([tf.tensor4d(xs, [2, 1, 10, 4]), tf.tensor4d(fs, [1, 4, 4, 1])]),
       'depthwise grads',
+    );
+  });
+
+  it('OneHot: float32 and int32, several depths and on/off values, out-of-range ids, output dtype', async () => {
+    const cases: { ids: number[]; depth: number; on: number; off: number; dtype: 'float32' | 'int32' }[] = [
+      { ids: [7], depth: 2, on: 1, off: 0, dtype: 'float32' },
+      { ids: [3, 4], depth: 5, on: 0.9, off: 0.025, dtype: 'float32' }, // label smoothing
+      { ids: [2, 3, 5], depth: 16, on: -2.5, off: 0.75, dtype: 'float32' },
+      { ids: [40], depth: 300, on: 1e-3, off: -7, dtype: 'float32' },
+      { ids: [6], depth: 3, on: 0, off: 1, dtype: 'float32' },
+      { ids: [7], depth: 2, on: 1, off: 0, dtype: 'int32' },
+      { ids: [3, 4], depth: 5, on: 7, off: -3, dtype: 'int32' },
+      { ids: [40], depth: 300, on: 0, off: 2, dtype: 'int32' },
+    ];
+    for (const c of cases) {
+      // ids in [-2, depth + 2): out-of-range ids leave their row at offValue on both backends
+      const ids = Int32Array.from(
+        { length: c.ids.reduce((a, b) => a * b, 1) },
+        () => rng.int(c.depth + 4) - 2,
+      );
+      const outs: { dtype: string; shape: number[]; data: number[] }[] = [];
+      for (const backend of ['cpu', 'wasm'] as const) {
+        await tf.setBackend(backend);
+        const t = tf.oneHot(tf.tensor(ids, c.ids, 'int32'), c.depth, c.on, c.off, c.dtype);
+        outs.push({ dtype: t.dtype, shape: t.shape, data: Array.from(t.dataSync()) });
+        t.dispose();
+      }
+      const [cpu, wasm] = outs;
+      expect(wasm, `OneHot ${JSON.stringify(c)}`).toEqual(cpu);
+      expect(wasm!.dtype).toBe(c.dtype);
+      expect(new Set(wasm!.data), `OneHot ${JSON.stringify(c)}`).toEqual(
+        new Set([Math.fround(c.off), ...(ids.some((k) => k >= 0 && k < c.depth) ? [Math.fround(c.on)] : [])]),
+      );
+    }
+  });
+
+  it('OneHot: the stock wasm kernel is wrong for float32 (why it is replaced), and a cross-entropy through ours', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    const indices = tf.tensor1d([0, 2, 1], 'int32');
+    const stock = stockWasmKernel('OneHot')!.kernelFunc({
+      inputs: { indices },
+      backend,
+      attrs: { dtype: 'float32', depth: 3, onValue: 0.9, offValue: 0.05 },
+    }) as tf.TensorInfo;
+    const stockData = Array.from(backend.readSync(stock.dataId) as Float32Array);
+    backend.disposeData(stock.dataId);
+    indices.dispose();
+    expect(stockData).not.toEqual(
+      Array.from(new Float32Array([0.9, 0.05, 0.05, 0.05, 0.05, 0.9, 0.05, 0.9, 0.05])),
+    );
+    const logits = randn(6 * 10);
+    const labels = Int32Array.from({ length: 6 }, () => rng.int(10));
+    await expectSameOnBothBackends(
+      () =>
+        tf.grads((z: tf.Tensor) =>
+          tf.neg(
+            tf.sum(
+              tf.mul(tf.logSoftmax(z), tf.oneHot(tf.tensor1d(labels, 'int32'), 10, 0.91, 0.01, 'float32')),
+            ),
+          ),
+        )([tf.tensor2d(logits, [6, 10])]),
+      'smoothed cross-entropy gradient',
     );
   });
 

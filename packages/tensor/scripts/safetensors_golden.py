@@ -1,6 +1,6 @@
 """Golden safetensors file + float16 conversion table, written by hand with json/struct/numpy
 (Debian's python has no `safetensors` module), following the reference writer's layout:
-header padded with spaces to 8 bytes, tensors sorted by dtype (I64, F32, I32, F16, U8) then name.
+header padded with spaces to 8 bytes, tensors sorted by dtype (I64, F64, F32, I32, F16, U8: the reference's enum order, descending) then name.
 
 Write goldens:   /usr/bin/python3 packages/tensor/scripts/safetensors_golden.py write
 Verify a file:   /usr/bin/python3 packages/tensor/scripts/safetensors_golden.py verify FILE.safetensors
@@ -16,8 +16,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "test", "golden")
-NP = {"F32": "<f4", "F16": "<f2", "I32": "<i4", "I64": "<i8", "U8": "u1"}
-RANK = {"I64": 4, "F32": 3, "I32": 2, "F16": 1, "U8": 0}
+NP = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I32": "<i4", "I64": "<i8", "U8": "u1"}
+RANK = {"I64": 5, "F64": 4, "F32": 3, "I32": 2, "F16": 1, "U8": 0}
 
 
 def write_safetensors(path, tensors, metadata):
@@ -67,6 +67,8 @@ def values(arr, dtype):
         return [str(int(x)) for x in arr.reshape(-1)]  # beyond 2^53: strings
     if dtype == "F32":
         return arr.astype("<f4").view("<u4").reshape(-1).tolist()  # exact bits
+    if dtype == "F64":
+        return [str(int(x)) for x in arr.astype("<f8").view("<u8").reshape(-1)]  # exact bits, beyond 2^53: strings
     return arr.reshape(-1).tolist()
 
 
@@ -82,6 +84,8 @@ def write():
         "scalar": ("F32", np.array(2.5, "<f4")),
         "empty": ("F32", np.zeros((0, 3), "<f4")),
         "layers.0.norm": ("F32", np.linspace(-1, 1, 5).astype("<f4")),
+        # float64 values float32 cannot hold: 1 + 2^-52, 1/3, 1e-310 (subnormal), 1e300, -0, pi
+        "stats.mu": ("F64", np.array([[1 + 2**-52, 1 / 3, 1e-310], [1e300, -0.0, np.pi]], "<f8")),
     }
     metadata = {"format": "engram-ar", "note": "golden written by python: 测试"}
     path = os.path.join(GOLDEN, "golden.safetensors")

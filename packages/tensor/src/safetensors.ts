@@ -11,9 +11,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-export type Dtype = 'F32' | 'F16' | 'I32' | 'I64' | 'U8';
+export type Dtype = 'F64' | 'F32' | 'F16' | 'I32' | 'I64' | 'U8';
 
-export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
+export type TensorData = Float64Array | Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
 
 export interface NamedTensor {
   dtype: Dtype;
@@ -24,13 +24,14 @@ export interface NamedTensor {
 
 interface DtypeInfo {
   bytes: number;
-  /** Layout order of the reference writer (descending): widest types first. */
+  /** Layout order of the reference writer (descending): its Dtype enum order, so widest types first. */
   rank: number;
   ctor: { new (buf: ArrayBuffer): TensorData; name: string };
 }
 
 const DTYPES: Record<Dtype, DtypeInfo> = {
-  I64: { bytes: 8, rank: 4, ctor: BigInt64Array },
+  I64: { bytes: 8, rank: 5, ctor: BigInt64Array },
+  F64: { bytes: 8, rank: 4, ctor: Float64Array },
   F32: { bytes: 4, rank: 3, ctor: Float32Array },
   I32: { bytes: 4, rank: 2, ctor: Int32Array },
   F16: { bytes: 2, rank: 1, ctor: Uint16Array },

@@ -34,10 +34,16 @@ const f16Table = JSON.parse(await readFile(new URL('float16.json', goldenDir), '
   f16bits: number[];
 };
 
-/** Tensors from the golden JSON; F32 values are stored as exact bit patterns, I64 as decimal strings. */
+/** Tensors from the golden JSON; F32/F64 values are stored as exact bit patterns (F64's as decimal strings, like I64). */
 function fromGolden(g: GoldenTensor): NamedTensor {
   const v = g.values;
   switch (g.dtype) {
+    case 'F64':
+      return {
+        dtype: 'F64',
+        shape: g.shape,
+        data: new Float64Array(BigUint64Array.from((v as string[]).map((s) => BigInt(s))).buffer),
+      };
     case 'F32':
       return { dtype: 'F32', shape: g.shape, data: new Float32Array(Uint32Array.from(v as number[]).buffer) };
     case 'F16':
@@ -90,6 +96,13 @@ describe('golden file written by python (json + struct + numpy)', () => {
     const back = await readSafetensors(path);
     expect(back.tensors.big!.data).toEqual(expected.big!.data);
   });
+
+  it('F64 keeps values float32 cannot hold (1 + 2⁻⁵², 1/3, a subnormal, 1e300, −0)', () => {
+    const mu = decodeSafetensors(goldenBytes).tensors['stats.mu']!;
+    expect(mu.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(mu.data as Float64Array)).toEqual([1 + 2 ** -52, 1 / 3, 1e-310, 1e300, -0, Math.PI]);
+    expect(Object.is((mu.data as Float64Array)[4], -0)).toBe(true);
+  });
 });
 
 describe('float16 conversion', () => {
@@ -111,7 +124,7 @@ describe('float16 conversion', () => {
   });
 });
 
-const dtypes: Dtype[] = ['F32', 'F16', 'I32', 'I64', 'U8'];
+const dtypes: Dtype[] = ['F64', 'F32', 'F16', 'I32', 'I64', 'U8'];
 const arbTensor = fc
   .record({
     dtype: fc.constantFrom(...dtypes),
@@ -120,23 +133,26 @@ const arbTensor = fc
   })
   .map(({ dtype, shape, seed }): NamedTensor => {
     const n = shape.reduce((a, b) => a * b, 1);
-    const raw = new Uint8Array(n * { F32: 4, F16: 2, I32: 4, I64: 8, U8: 1 }[dtype]);
+    const raw = new Uint8Array(n * { F64: 8, F32: 4, F16: 2, I32: 4, I64: 8, U8: 1 }[dtype]);
     let x = seed >>> 0;
     for (let i = 0; i < raw.length; i++) {
       x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
       raw[i] = x >>> 24;
     }
-    // F32 via bits would include NaNs whose payload toEqual cannot compare; draw finite floats instead
+    // F32/F64 via bits would include NaNs whose payload toEqual cannot compare; draw finite floats instead
+    // (F64 ones with more mantissa than float32 holds, so a float32 detour would show)
     const data =
-      dtype === 'F32'
-        ? Float32Array.from({ length: n }, (_, i) => (raw[4 * i]! - 128) / 7 + raw[4 * i + 1]! * 1e-3)
-        : dtype === 'F16'
-          ? new Uint16Array(raw.buffer)
-          : dtype === 'I32'
-            ? new Int32Array(raw.buffer)
-            : dtype === 'I64'
-              ? new BigInt64Array(raw.buffer)
-              : raw;
+      dtype === 'F64'
+        ? Float64Array.from({ length: n }, (_, i) => (raw[8 * i]! - 128) / 7 + raw[8 * i + 1]! * 1e-9)
+        : dtype === 'F32'
+          ? Float32Array.from({ length: n }, (_, i) => (raw[4 * i]! - 128) / 7 + raw[4 * i + 1]! * 1e-3)
+          : dtype === 'F16'
+            ? new Uint16Array(raw.buffer)
+            : dtype === 'I32'
+              ? new Int32Array(raw.buffer)
+              : dtype === 'I64'
+                ? new BigInt64Array(raw.buffer)
+                : raw;
     return { dtype, shape, data };
   });
 
@@ -269,6 +285,9 @@ describe('corrupt files give errors naming the tensor and the problem', () => {
     ).toThrow(/tensor "w": shape \[2,2\] has 4 elements but data has 3/);
     expect(() => encodeSafetensors({ w: { dtype: 'I64', shape: [1], data: new Int32Array(1) } })).toThrow(
       /tensor "w": dtype I64 needs a BigInt64Array, got Int32Array/,
+    );
+    expect(() => encodeSafetensors({ w: { dtype: 'F64', shape: [1], data: new Float32Array(1) } })).toThrow(
+      /tensor "w": dtype F64 needs a Float64Array, got Float32Array/,
     );
     expect(() =>
       encodeSafetensors({ __metadata__: { dtype: 'U8', shape: [0], data: new Uint8Array(0) } }),

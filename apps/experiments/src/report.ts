@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { atomicWriteFile } from '@engram-ar/tensor/safetensors';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
@@ -113,8 +114,32 @@ function htmlTable(t: Table): string {
     .join('')}</tbody></table>`;
 }
 
+/**
+ * Version of an installed package: its package.json, found upward from the entry resolved from this
+ * app (or from `from`, a package that depends on it).
+ */
+function packageVersion(name: string, from?: string): string | null {
+  try {
+    const base = from
+      ? pathToFileURL(join(dirname(fileURLToPath(import.meta.resolve(from))), 'x.js')).href
+      : undefined;
+    let dir = dirname(base ? createRequire(base).resolve(name) : fileURLToPath(import.meta.resolve(name)));
+    for (;;) {
+      const p = join(dir, 'package.json');
+      if (existsSync(p)) {
+        const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+        if (j.name === name) return j.version ?? null;
+      }
+      const up = dirname(dir);
+      if (up === dir) return null;
+      dir = up;
+    }
+  } catch {
+    return null;
+  }
+}
+
 function versions(): Record<string, string> {
-  const req = createRequire(import.meta.url);
   const out: Record<string, string> = { node: process.version };
   for (const p of [
     '@engram-ar/experiments',
@@ -125,12 +150,8 @@ function versions(): Record<string, string> {
     'vega',
     'vega-lite',
   ]) {
-    try {
-      const path = p === '@engram-ar/experiments' ? '../package.json' : `${p}/package.json`;
-      out[p] = (req(path) as { version: string }).version;
-    } catch {
-      // not resolvable from here (e.g. a package without an exported package.json)
-    }
+    const v = packageVersion(p, p === 'onnxruntime-node' ? '@engram-ar/onnx' : undefined);
+    if (v) out[p] = v;
   }
   return out;
 }

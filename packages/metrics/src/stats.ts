@@ -2,7 +2,7 @@
 // pairwise merge of Chan, Golub & LeVeque (1979), so statistics of shards computed anywhere and
 // merged equal those of the whole set (up to float64 rounding), and saved reference statistics.
 import { type NamedTensor, readSafetensors, writeSafetensors } from '@engram-ar/tensor/safetensors';
-import { type EngineName, getEngine, type MatmulEngine, splitF32 } from './matmul.js';
+import { type EngineName, getEngine, type MatmulEngine } from './matmul.js';
 
 export type Features = Float32Array | Float64Array; // [N, D] row-major
 
@@ -133,17 +133,22 @@ export async function computeStats(
   return acc ?? FeatureStats.empty(dim);
 }
 
-// safetensors has no F64 dtype, so each float64 array is stored as two F32 tensors with
-// x = hi + lo to 48 significant bits (see splitF32); count and dim go to the metadata.
-function splitTensor(x: Float64Array, shape: number[]): [NamedTensor, NamedTensor] {
-  const { hi, lo } = splitF32(x);
-  return [
-    { dtype: 'F32', shape, data: hi },
-    { dtype: 'F32', shape, data: lo },
-  ];
+const FORMAT = 'engram-ar-metrics-reference/2';
+/** Format of the first files (runs made before F64 existed), read but no longer written. */
+const FORMAT_HI_LO = 'engram-ar-metrics-reference/1';
+
+/** F64 tensor `name` with `length` values (format /2). */
+function f64Tensor(t: Record<string, NamedTensor>, name: string, length: number, path: string): Float64Array {
+  const x = t[name];
+  if (x?.dtype !== 'F64') throw new Error(`${path}: missing F64 tensor '${name}'`);
+  if (x.data.length !== length) {
+    throw new Error(`${path}: '${name}' has ${x.data.length} values, expected ${length}`);
+  }
+  return x.data as Float64Array;
 }
 
-function joinTensor(
+/** Format /1 stored each float64 array as F32 tensors `name_hi`, `name_lo` with x = hi + lo (48 bits). */
+function hiLoTensor(
   t: Record<string, NamedTensor>,
   name: string,
   length: number,
@@ -173,13 +178,9 @@ export interface ReferenceStats {
 /** Writes reference statistics (atomically) to a .safetensors file. */
 export async function saveReference(path: string, ref: ReferenceStats): Promise<void> {
   const { stats } = ref;
-  const [meanHi, meanLo] = splitTensor(stats.mean, [stats.dim]);
-  const [mHi, mLo] = splitTensor(stats.comoment, [stats.dim, stats.dim]);
   const tensors: Record<string, NamedTensor> = {
-    mean_hi: meanHi,
-    mean_lo: meanLo,
-    comoment_hi: mHi,
-    comoment_lo: mLo,
+    mean: { dtype: 'F64', shape: [stats.dim], data: stats.mean },
+    comoment: { dtype: 'F64', shape: [stats.dim, stats.dim], data: stats.comoment },
   };
   if (ref.features) {
     if (ref.features.length % stats.dim !== 0)
@@ -192,7 +193,7 @@ export async function saveReference(path: string, ref: ReferenceStats): Promise<
   }
   await writeSafetensors(path, tensors, {
     ...ref.meta,
-    format: 'engram-ar-metrics-reference/1',
+    format: FORMAT,
     count: String(stats.count),
     dim: String(stats.dim),
   });
@@ -200,10 +201,8 @@ export async function saveReference(path: string, ref: ReferenceStats): Promise<
 
 export async function loadReference(path: string): Promise<ReferenceStats> {
   const { tensors, metadata } = await readSafetensors(path);
-  if (metadata.format !== 'engram-ar-metrics-reference/1') {
-    throw new Error(
-      `${path}: metadata.format is '${metadata.format}', expected 'engram-ar-metrics-reference/1'`,
-    );
+  if (metadata.format !== FORMAT && metadata.format !== FORMAT_HI_LO) {
+    throw new Error(`${path}: metadata.format is '${metadata.format}', expected '${FORMAT}'`);
   }
   const dim = Number(metadata.dim);
   const count = Number(metadata.count);
@@ -211,11 +210,12 @@ export async function loadReference(path: string): Promise<ReferenceStats> {
     throw new Error(`${path}: metadata.dim '${metadata.dim}' is not a positive integer`);
   if (!Number.isInteger(count) || count < 0)
     throw new Error(`${path}: metadata.count '${metadata.count}' is invalid`);
+  const read = metadata.format === FORMAT ? f64Tensor : hiLoTensor;
   const stats = new FeatureStats(
     dim,
     count,
-    joinTensor(tensors, 'mean', dim, path),
-    joinTensor(tensors, 'comoment', dim * dim, path),
+    read(tensors, 'mean', dim, path),
+    read(tensors, 'comoment', dim * dim, path),
   );
   const { format: _f, count: _c, dim: _d, ...meta } = metadata;
   const f = tensors.features;

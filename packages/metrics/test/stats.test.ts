@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@engram-ar/tensor/rng';
+import { type NamedTensor, readSafetensors, writeSafetensors } from '@engram-ar/tensor/safetensors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dotRows } from '../src/linalg.js';
@@ -81,25 +82,84 @@ describe('FeatureStats', () => {
     expect(maxAbsDiff(a.mean, b.mean)).toBe(0);
   });
 
-  it('hi/lo float32 split keeps 48 bits', () => {
+  it('hi/lo float32 split (how float64 crosses the ONNX graph boundary) keeps 48 bits', () => {
     const x = Float64Array.of(Math.PI, -1e-7 / 3, 12345.678901234567, 0);
     const { hi, lo } = splitF32(x);
     for (let i = 0; i < x.length; i++)
       expect(Math.abs(hi[i]! + lo[i]! - x[i]!)).toBeLessThanOrEqual(Math.abs(x[i]!) * 2 ** -47);
   });
 
-  it('reference statistics round-trip through .safetensors', async () => {
+  it('reference statistics round-trip bit-exactly through .safetensors as F64 tensors', async () => {
     const x = randomFeatures(5, 50, 6);
     const stats = await computeStats(x, 6, { engine: 'ts' });
     const path = join(mkdtempSync(join(tmpdir(), 'metrics-')), 'ref.safetensors');
     const features = Float32Array.from(x.subarray(0, 10 * 6));
     await saveReference(path, { stats, features, meta: { dataset: 'unit' } });
+    const file = await readSafetensors(path);
+    expect(Object.keys(file.tensors).sort()).toEqual(['comoment', 'features', 'mean']);
+    expect(file.tensors.mean).toMatchObject({ dtype: 'F64', shape: [6] });
+    expect(file.tensors.comoment).toMatchObject({ dtype: 'F64', shape: [6, 6] });
+    expect(file.metadata).toMatchObject({ format: 'engram-ar-metrics-reference/2', count: '50', dim: '6' });
     const back = await loadReference(path);
     expect(back.stats.count).toBe(50);
     expect(back.meta).toEqual({ dataset: 'unit' });
-    expect(maxAbsDiff(back.stats.mean, stats.mean)).toBeLessThanOrEqual(1e-14 * 10);
-    expect(maxAbsDiff(back.stats.comoment, stats.comoment)).toBeLessThanOrEqual(1e-14 * 1e3);
+    expect(back.stats.mean).toEqual(stats.mean);
+    expect(back.stats.comoment).toEqual(stats.comoment);
     expect(Array.from(back.features!)).toEqual(Array.from(features));
+  });
+
+  it('still reads format /1 files (float64 stored as float32 hi + lo pairs) to 2⁻⁴⁷ relative', async () => {
+    const stats = await computeStats(randomFeatures(6, 40, 5), 5, { engine: 'ts' });
+    const path = join(mkdtempSync(join(tmpdir(), 'metrics-')), 'ref-v1.safetensors');
+    const pair = (name: string, v: Float64Array, shape: number[]) => {
+      const { hi, lo } = splitF32(v);
+      return {
+        [`${name}_hi`]: { dtype: 'F32' as const, shape, data: hi },
+        [`${name}_lo`]: { dtype: 'F32' as const, shape, data: lo },
+      };
+    };
+    await writeSafetensors(
+      path,
+      { ...pair('mean', stats.mean, [5]), ...pair('comoment', stats.comoment, [5, 5]) },
+      { format: 'engram-ar-metrics-reference/1', count: '40', dim: '5', dataset: 'old' },
+    );
+    const back = await loadReference(path);
+    expect(back.meta).toEqual({ dataset: 'old' });
+    expect(back.stats.count).toBe(40);
+    expect(back.features).toBeUndefined();
+    const rel = (a: Float64Array, b: Float64Array) =>
+      Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!) / Math.max(Math.abs(b[i]!), 1e-300)));
+    expect(rel(back.stats.mean, stats.mean)).toBeLessThanOrEqual(2 ** -47);
+    expect(rel(back.stats.comoment, stats.comoment)).toBeLessThanOrEqual(2 ** -47);
+    expect(back.stats.mean).not.toEqual(stats.mean); // really went through float32 pairs, unlike format /2
+  });
+
+  it('reference files with a wrong format or a missing/mistyped tensor are refused, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'metrics-'));
+    const meta = { format: 'engram-ar-metrics-reference/2', count: '3', dim: '2' };
+    const mean = { dtype: 'F64' as const, shape: [2], data: new Float64Array(2) };
+    const comoment = { dtype: 'F64' as const, shape: [2, 2], data: new Float64Array(4) };
+    const write = async (name: string, tensors: Record<string, NamedTensor>, m: Record<string, string>) => {
+      const p = join(dir, name);
+      await writeSafetensors(p, tensors, m);
+      return p;
+    };
+    await expect(
+      loadReference(await write('a.safetensors', { mean, comoment }, meta)),
+    ).resolves.toBeDefined();
+    await expect(
+      loadReference(await write('b.safetensors', { mean, comoment }, { ...meta, format: 'other' })),
+    ).rejects.toThrow(/metadata.format is 'other', expected 'engram-ar-metrics-reference\/2'/);
+    await expect(loadReference(await write('c.safetensors', { mean }, meta))).rejects.toThrow(
+      /c\.safetensors: missing F64 tensor 'comoment'/,
+    );
+    const f32Mean = { dtype: 'F32' as const, shape: [2], data: new Float32Array(2) };
+    await expect(
+      loadReference(await write('d.safetensors', { mean: f32Mean, comoment }, meta)),
+    ).rejects.toThrow(/missing F64 tensor 'mean'/);
+    await expect(
+      loadReference(await write('e.safetensors', { mean, comoment }, { ...meta, dim: '3' })),
+    ).rejects.toThrow(/'mean' has 2 values, expected 3/);
   });
 
   it('dotRows with triangular start hint equals the full product', () => {

@@ -28,6 +28,7 @@ export {
 export { Rng, type RngState } from './rng.js';
 export {
   atomicWriteFile,
+  atomicWriteFileSync,
   type Dtype,
   decodeSafetensors,
   encodeSafetensors,

@@ -8,6 +8,7 @@
 // every tensor is aligned to its element size and the bytes match what Python's `safetensors` produces.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -235,21 +236,37 @@ export function decodeSafetensors(bytes: Uint8Array): {
   return { tensors, metadata };
 }
 
+type FileData = Uint8Array | string | Uint8Array[];
+
+/**
+ * The temp file of an atomic write: in the target's directory (rename is only atomic within one filesystem),
+ * hidden, and unique per process and call so concurrent writers of the same path never share one.
+ */
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+function chunksOf(data: FileData): Uint8Array[] {
+  return typeof data === 'string' ? [Buffer.from(data, 'utf8')] : Array.isArray(data) ? data : [data];
+}
+
+/** Largest single write call (Node caps one write below 2 GiB). */
+const MAX_WRITE_BYTES = 1 << 30;
+
 /**
  * Writes `data` to `path` atomically: a temp file in the same directory is written and fsynced, renamed over
- * `path`, then the directory is fsynced so the rename itself survives a crash. Readers never see a partial file.
+ * `path`, then the directory is fsynced so the rename itself survives a crash. Readers never see a partial file;
+ * on failure the temp file is removed and any previous `path` is left as it was.
  */
-export async function atomicWriteFile(path: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : Array.isArray(data) ? data : [data];
+export async function atomicWriteFile(path: string, data: FileData): Promise<void> {
+  const tmp = tempPathFor(path);
   try {
     const fh = await open(tmp, 'w');
     try {
-      for (const c of chunks) {
+      for (const c of chunksOf(data)) {
         let at = 0;
         while (at < c.length) {
-          const { bytesWritten } = await fh.write(c, at, Math.min(c.length - at, 1 << 30));
+          const { bytesWritten } = await fh.write(c, at, Math.min(c.length - at, MAX_WRITE_BYTES));
           at += bytesWritten;
         }
       }
@@ -259,14 +276,48 @@ export async function atomicWriteFile(path: string, data: Uint8Array | string | 
     }
     await rename(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
+    await unlink(tmp).catch(() => undefined); // never created, or already renamed: the original error matters
     throw e;
   }
-  const dh = await open(dir, 'r');
+  const dh = await open(dirname(path), 'r');
   try {
     await dh.sync();
   } finally {
     await dh.close();
+  }
+}
+
+/**
+ * Synchronous `atomicWriteFile`, same steps and guarantees (temp file, fsync, rename, directory fsync), for
+ * callers that are synchronous by contract (e.g. @engram-ar/onnx's GraphBuilder.toBytes writing external data).
+ */
+export function atomicWriteFileSync(path: string, data: FileData): void {
+  const tmp = tempPathFor(path);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const c of chunksOf(data)) {
+        let at = 0;
+        while (at < c.length) at += writeSync(fd, c, at, Math.min(c.length - at, MAX_WRITE_BYTES));
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already renamed: the original error matters
+    }
+    throw e;
+  }
+  const dfd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
   }
 }
 

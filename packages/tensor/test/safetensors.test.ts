@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   atomicWriteFile,
+  atomicWriteFileSync,
   type Dtype,
   decodeSafetensors,
   encodeSafetensors,
@@ -311,6 +312,51 @@ describe('atomic writes and checkpoints', () => {
     expect(await readdir(sub)).toEqual(['x.txt']);
     await expect(atomicWriteFile(join(sub, 'missing-dir', 'y'), 'z')).rejects.toThrow(/ENOENT/);
     expect(await readdir(sub)).toEqual(['x.txt']);
+  });
+
+  it('atomicWriteFileSync replaces content (bytes, string, chunks) and leaves no temp files', async () => {
+    const sub = await mkdtemp(join(dir, 'atomic-sync-'));
+    const path = join(sub, 'x.bin');
+    atomicWriteFileSync(path, 'first');
+    expect(await readFile(path, 'utf8')).toBe('first');
+    atomicWriteFileSync(path, new TextEncoder().encode('second'));
+    expect(await readFile(path, 'utf8')).toBe('second');
+    const big = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) & 0xff);
+    atomicWriteFileSync(path, [big.subarray(0, 3), new Uint8Array(0), big.subarray(3)]);
+    expect(Buffer.from(await readFile(path)).equals(Buffer.from(big))).toBe(true);
+    expect(await readdir(sub)).toEqual(['x.bin']);
+    expect(() => atomicWriteFileSync(join(sub, 'missing-dir', 'y'), 'z')).toThrow(/ENOENT/);
+    expect(await readdir(sub)).toEqual(['x.bin']);
+  });
+
+  // A chunk that is not bytes makes the write throw after the temp file exists and holds the first chunk.
+  const failing = [new TextEncoder().encode('partial'), { length: 5 } as unknown as Uint8Array];
+
+  it('a failed write (sync and async) removes its temp file and leaves the old file intact', async () => {
+    const sub = await mkdtemp(join(dir, 'atomic-fail-'));
+    const path = join(sub, 'model.onnx');
+    await writeFile(path, 'old content');
+    expect(() => atomicWriteFileSync(path, failing)).toThrow(
+      /must be of type string or an instance of Buffer/,
+    );
+    expect(await readdir(sub)).toEqual(['model.onnx']);
+    expect(await readFile(path, 'utf8')).toBe('old content');
+    await expect(atomicWriteFile(path, failing)).rejects.toThrow(
+      /must be of type string or an instance of Buffer/,
+    );
+    expect(await readdir(sub)).toEqual(['model.onnx']);
+    expect(await readFile(path, 'utf8')).toBe('old content');
+  });
+
+  it('a failed rename (target is a directory) removes the temp file and leaves the target as it was', async () => {
+    const sub = await mkdtemp(join(dir, 'atomic-rename-'));
+    const target = join(sub, 'taken');
+    await mkdir(target);
+    await writeFile(join(target, 'inside'), 'kept');
+    expect(() => atomicWriteFileSync(target, 'data')).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    await expect(atomicWriteFile(target, 'data')).rejects.toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(await readdir(sub)).toEqual(['taken']);
+    expect(await readFile(join(target, 'inside'), 'utf8')).toBe('kept');
   });
 
   it('saveCheckpoint/loadCheckpoint round-trip tensors, metadata and sidecar', async () => {

@@ -2,8 +2,8 @@
 // input is checked to exist when the node is added, so a typo fails at build time with the
 // name in the message instead of as an opaque ORT load error.
 import { basename, dirname, join } from 'node:path';
+import { atomicWriteFile, atomicWriteFileSync } from '@engram-ar/tensor/safetensors';
 import onnxProto from 'onnx-proto';
-import { atomicWriteFile, atomicWriteFileSync } from './atomic.js';
 import {
   type AttrValue,
   DATA_TYPE,

@@ -2,8 +2,8 @@
 // ONNX_CHECK_DIR is set, models are copied there; otherwise this is a no-op.
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { atomicWriteFile } from '@engram-ar/tensor/safetensors';
 import onnxProto from 'onnx-proto';
-import { atomicWriteFile } from './atomic.js';
 
 const { onnx } = onnxProto;
 

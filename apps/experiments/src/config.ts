@@ -62,6 +62,12 @@ export const RunConfigSchema = z
           .string()
           .optional()
           .describe('data directory (fashion-mnist IDX files, or folder of class sub-folders)'),
+        testDir: z
+          .string()
+          .optional()
+          .describe(
+            'folder: held-out images in their own class-per-folder tree (else a seeded split of dir)',
+          ),
         size: posInt.optional().describe('folder: images are resized to size×size'),
         channels: z
           .union([z.literal(1), z.literal(3)])
@@ -370,7 +376,13 @@ function paper(): Record<string, unknown> {
     preset: 'paper',
     backend: 'tfjs-node-gpu',
     workers: 1,
-    data: { dataset: 'folder', dir: 'data/imagenet/train', size: 256, channels: 3, testCount: 50_000 },
+    data: {
+      dataset: 'folder',
+      dir: 'data/imagenet/train',
+      testDir: 'data/imagenet/val',
+      size: 256,
+      channels: 3,
+    },
     featureNet: {
       extractor: 'models/inception-v3.onnx',
       steps: 1,

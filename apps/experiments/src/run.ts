@@ -85,6 +85,7 @@ export function dataSpec(c: RunConfig): DatasetSpec {
     seed: c.seed,
     ...(d.size ? { size: d.size } : {}),
     ...(d.channels ? { channels: d.channels } : {}),
+    ...(d.testDir ? { testDir: d.testDir } : {}),
     ...(d.testCount !== undefined ? { testCount: d.testCount } : {}),
   };
 }

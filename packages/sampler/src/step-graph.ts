@@ -58,7 +58,8 @@ export interface StepGraphOptions {
    * decode graph over a host-owned fixed-size cache (see `decodeIoNames`): inputs
    * `key_cache.{i}` and `value_cache.{i}` [B, H, M, Dh] and
    * `past_length` (int64 scalar, valid slots), outputs only this step's `new_key.{i}` /
-   * `new_value.{i}` [B, H, T, Dh], so the cache never crosses into JS (ORT copies every output).
+   * `new_value.{i}` [B, H, 1, Dh] for one position per call (T = 1), so the cache never crosses
+   * into JS (ORT copies every output).
    */
   cache?: 'past' | 'buffer';
 }
@@ -84,13 +85,16 @@ export function buildStepGraph(opts: StepGraphOptions): GraphBuilder {
   const init = (name: string, data: Float32Array, dims: number[]): string => g.init(name, data, dims);
 
   // ---- inputs ----
-  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
-  const posIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const buffered = opts.cache === 'buffer';
+  // The decode graph runs one position per call (T = 1), which lets its attention use elementwise
+  // ops for the new row instead of tiny batched MatMuls.
+  const seq = buffered ? 1 : 'seq';
+  const ids = g.input('input_ids', 'int64', ['batch', seq]);
+  const posIds = g.input('position_ids', 'int64', ['batch', seq]);
   const Le = m.engram?.layers.length ?? 0;
   const SK = m.engram?.rowsPerLayer ?? 0;
-  const rows = m.engram ? g.input('engram_rows', 'int64', ['batch', 'seq', Le, SK]) : '';
+  const rows = m.engram ? g.input('engram_rows', 'int64', ['batch', seq, Le, SK]) : '';
   const clamp = m.engram ? g.input('gate_clamp', 'float32', [Le]) : '';
-  const buffered = opts.cache === 'buffer';
   const past: { key: string; value: string }[] = [];
   for (let i = 0; i < m.nLayer; i++) {
     past.push(
@@ -296,10 +300,11 @@ function causalMask(g: GraphBuilder, ids: string, pastKey: string): string {
 }
 
 /**
- * Causal attention over a host-owned cache: keyCache/valueCache [B, H, M, Dh] hold `pastLength`
- * valid slots (the rest is masked), qh/kh/vh [B, H, T, Dh] are this step's rows. Both caches keep
+ * Attention of one new position over a host-owned cache: keyCache/valueCache [B, H, M, Dh] hold
+ * `pastLength` valid slots (the rest is masked), qh/kh/vh [B, H, 1, Dh] are this step's rows. Both caches keep
  * the plain [.., M, Dh] layout so the host appends a row with contiguous copies; scores are formed
- * as K·qᵀ ([B, H, M, T]) so nothing the size of the cache is transposed in the graph.
+ * as K·qᵀ ([B, H, M, 1]) so nothing the size of the cache is transposed in the graph, and the new
+ * row's score and value are elementwise (a batched 1×1 MatMul cost more than the cache's).
  * 1/sqrt(Dh) is already in Wq.
  */
 function bufferAttention(
@@ -314,18 +319,20 @@ function bufferAttention(
 ): string {
   const zero = g.scalar(0, 'int64');
   const one = g.scalar(1, 'int64');
-  const qT = g.transpose(qh, [0, 1, 3, 2]); // [B, H, Dh, T]
   const M = g.op('Gather', [g.op('Shape', [keyCache]), g.scalar(2, 'int64')], { axis: 0 });
-  const T = g.op('Gather', [g.op('Shape', [qh]), g.scalar(2, 'int64')], { axis: 0 });
   const slotValid = g.unsqueeze(g.op('Less', [g.op('Range', [zero, M, one]), pastLength]), [1]); // [M, 1]
-  const pastScores = g.op('Where', [slotValid, g.matmul(keyCache, qT), g.scalar(NEG)]); // [B, H, M, T]
-  const steps = g.op('Range', [zero, T, one]);
-  const causal = g.op('LessOrEqual', [g.unsqueeze(steps, [1]), g.unsqueeze(steps, [0])]); // key j ≤ query t
-  const newScores = g.op('Where', [causal, g.matmul(kh, qT), g.scalar(NEG)]); // [B, H, T, T]
-  const probs = g.transpose(g.softmax(g.concat([pastScores, newScores], 2), 2), [0, 1, 3, 2]); // [B, H, T, M+T]
-  const sizes = g.concat([g.unsqueeze(M, [0]), g.unsqueeze(T, [0])], 0);
-  const [pPast, pNew] = g.node('Split', [probs, sizes], { axis: 3 }, { outputs: 2 });
-  const mixed = g.add(g.matmul(pPast!, valueCache), g.matmul(pNew!, vh)); // [B, H, T, Dh]
+  // [B, H, 1, Dh]ᵀ is a reshape: T = 1.
+  const pastScores = g.op('Where', [
+    slotValid,
+    g.matmul(keyCache, g.reshape(qh, [0, 0, -1, 1])),
+    g.scalar(NEG),
+  ]); // [B, H, M, 1]
+  const newScore = g.op('ReduceSum', [g.mul(kh, qh), g.int64s([3], 'axes')], { keepdims: 1 }); // [B, H, 1, 1]
+  const probs = g.softmax(g.concat([pastScores, newScore], 2), 2); // [B, H, M+1, 1]
+  const sizes = g.concat([g.unsqueeze(M, [0]), g.int64s([1], 'one')], 0);
+  const [pPast, pNew] = g.node('Split', [probs, sizes], { axis: 2 }, { outputs: 2 });
+  const past = g.matmul(g.reshape(pPast!, [0, 0, 1, -1]), valueCache); // [B, H, 1, Dh]
+  const mixed = g.add(past, g.mul(pNew!, vh)); // [B, H, 1, Dh]
   return g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [0, 0, D]);
 }
 

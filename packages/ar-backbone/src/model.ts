@@ -331,9 +331,9 @@ export class GPT {
   }
 }
 
-/** float32 one-hot [n, V]. tfjs-wasm's OneHot ignores dtype 'float32' (writes int32 bits), hence the cast. */
+/** float32 one-hot [n, V] (the tensor package registers a wasm OneHot that honours the dtype). */
 function oneHotF32(targets: Int32Array, V: number): tf.Tensor2D {
-  return tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), V), 'float32') as tf.Tensor2D;
+  return tf.oneHot(tf.tensor1d(targets, 'int32'), V, 1, 0, 'float32') as tf.Tensor2D;
 }
 
 /**

@@ -44,9 +44,21 @@ export async function loadModel(
   const missing = manifest.io.inputs.filter((n) => !session.inputNames.includes(n));
   if (missing.length)
     throw new Error(`${manifest.onnx}: graph lacks inputs listed in model.json io: ${missing}`);
-  const decode =
+  let decode =
     decodeGraph && manifest.decode ? await createSession(join(dir, manifest.decode.onnx), sessionOpts) : null;
+  if (decode && !currentDecodeLayout(decode, manifest.headDim)) {
+    // Exports from before the key cache became [B, H, M, Dh] (it was [B, H, Dh, M]): the host cache
+    // would feed the wrong layout, so sample with the step graph instead.
+    await decode.release();
+    decode = null;
+  }
   return { manifest, session, decode, hash, dir };
+}
+
+/** True if the decode graph takes key_cache.0 as [B, H, M, Dh] (the layout HostKvCache feeds). */
+function currentDecodeLayout(decode: Session, headDim: number): boolean {
+  const dims = decode.inputs.find((i) => i.name === 'key_cache.0')?.dims;
+  return !!dims && dims.length === 4 && dims[3] === headDim && typeof dims[2] !== 'number';
 }
 
 /** A model given as a directory (loaded here, released by the caller's `release`) or already loaded. */

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rowsForGrids } from '@engram-ar/engram';
-import { maybeDumpModel } from '@engram-ar/onnx';
+import { GraphBuilder, maybeDumpModel } from '@engram-ar/onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, score } from '../src/generate.js';
 import { type LoadedModel, loadModel, releaseModel } from '../src/load.js';
@@ -223,6 +223,36 @@ describe('generate with an Engram conv and a class-keyed hash', () => {
     for (let i = 0; i < 2 * N; i++) expect(argmax(s.logProbs, i * V, V)).toBe(a.codes[i]);
     await releaseModel(fast);
     await releaseModel(slow);
+    await rm(d, { recursive: true, force: true });
+  });
+});
+
+describe('loadModel with a decode graph of the old transposed-key layout', () => {
+  it('falls back to the step graph (same codes as a current export)', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'sampler-oldlayout-'));
+    const tiny = tinyModel({ ...spec, engram: undefined });
+    await writeStepModel(d, tiny);
+    const current = await loadModel(d);
+    expect(current.decode).not.toBeNull();
+    // Stand-in for an old decode.onnx: key_cache declared [B, H, Dh, M].
+    const g = new GraphBuilder({ name: 'old_decode' });
+    for (const name of tiny.manifest.io.inputs.filter((n) => !n.startsWith('past_key_values.')))
+      g.input(name, 'int64', ['batch', 1]);
+    for (let i = 0; i < spec.nLayer; i++) {
+      g.input(`key_cache.${i}`, 'float32', ['batch', spec.nHead, spec.dim / spec.nHead, 'max_length']);
+      g.input(`value_cache.${i}`, 'float32', ['batch', spec.nHead, 'max_length', spec.dim / spec.nHead]);
+    }
+    g.input('past_length', 'int64', []);
+    g.output('logits', 'float32', ['batch', 1], g.op('Cast', ['input_ids'], { to: 1 }));
+    await writeFile(join(d, 'decode.onnx'), g.toBytes());
+    const old = await loadModel(d);
+    expect(old.decode).toBeNull();
+    const o = { classes: [0, 1], n: 2, seed: 2 };
+    const a = await generate({ ...o, model: old });
+    const b = await generate({ ...o, model: current });
+    expect(Array.from(a.codes)).toEqual(Array.from(b.codes));
+    await releaseModel(old);
+    await releaseModel(current);
     await rm(d, { recursive: true, force: true });
   });
 });

@@ -266,10 +266,8 @@ export class VQModel {
     const sim = tf.matMul(z, e, false, true); // [N, K]
     const codes = tf.argMax(sim, 1) as tf.Tensor1D;
     // One-hot matmul instead of gather: its gradient is a matmul, while gather's needs
-    // UnsortedSegmentSum (dense over the codebook anyway, and a wasm kernel the backend lacks).
-    // The one-hot is built as int32 and cast: tfjs-backend-wasm 4.22's OneHot with dtype 'float32'
-    // writes integer bit patterns (1 reads as 1.4e-45), which silently zeroes the quantised latents.
-    const oneHot = tf.cast(tf.oneHot(codes, this.arch.codebookSize), 'float32');
+    // UnsortedSegmentSum (dense over the codebook anyway).
+    const oneHot = tf.oneHot(codes, this.arch.codebookSize, 1, 0, 'float32');
     const zqFlat = tf.matMul(oneHot, e); // [N, d]
     const codebookLoss = tf.mean(tf.square(tf.sub(stopGradient(z), zqFlat)));
     const commitLoss = tf.mean(tf.square(tf.sub(z, stopGradient(zqFlat))));

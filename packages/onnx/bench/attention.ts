@@ -4,17 +4,16 @@
 // positions) and a prefill (T = 128, batch 32). Inputs are q, k, v [B,T,D] and the cache
 // [B,N,P,H]; outputs the attention output and the present cache. GroupQueryAttention runs with a
 // preallocated [B,N,256,H] cache updated in place (no per-step copy of the past). Reports ms per
-// run (best of 5 batches) and ratios. cachedAttention reads a host [B,N,·,256] buffer (zero-copy
-// input) and returns only the new rows, so no cache-sized output crosses into JS.
+// run (best of 5 batches) and ratios.
 import { Rng } from '@engram-ar/tensor/rng';
-import { createSession, GraphBuilder, type ort, tensorF32, tensorI32, tensorI64 } from '../src/index.js';
+import { createSession, GraphBuilder, type ort, tensorF32, tensorI32 } from '../src/index.js';
 
 const N = 8;
 const H = 32;
 const D = N * H;
 const SECONDS = 0.6;
 
-type Kind = 'mha' | 'decomposed' | 'gqa' | 'cached';
+type Kind = 'mha' | 'decomposed' | 'gqa';
 
 function build(kind: Kind): Uint8Array {
   const b = new GraphBuilder({ name: `attention_${kind}` });
@@ -23,23 +22,9 @@ function build(kind: Kind): Uint8Array {
     string,
     string,
   ];
-  // cachedAttention keeps keys transposed: [B, N, H, M].
-  const pastK = b.input('past_key', 'float32', kind === 'cached' ? ['B', N, H, 'P'] : ['B', N, 'P', H]);
+  const pastK = b.input('past_key', 'float32', ['B', N, 'P', H]);
   const pastV = b.input('past_value', 'float32', ['B', N, 'P', H]);
   const cache = ['B', N, 'S', H];
-  if (kind === 'cached') {
-    const r = b.cachedAttention(q, k, v, {
-      numHeads: N,
-      headDim: H,
-      keyCache: pastK,
-      valueCache: pastV,
-      pastLength: b.input('past_length', 'int64', []),
-    });
-    b.output('out', 'float32', ['B', 'T', D], r.output);
-    b.output('new_key', 'float32', ['B', N, 'T', H], r.newKey);
-    b.output('new_value', 'float32', ['B', N, 'T', H], r.newValue);
-    return b.toBytes();
-  }
   if (kind === 'gqa') {
     const r = b.groupQueryAttention(q, k, v, {
       numHeads: N,
@@ -91,17 +76,16 @@ async function msPerRun(kind: Kind, batch: number, t: number, past: number): Pro
     checkSymbolicDims: kind === 'mha' || kind === 'decomposed',
   });
   const x = () => tensorF32(rng.fillNormal(new Float32Array(batch * t * D)), [batch, t, D]);
-  const len = kind === 'gqa' || kind === 'cached' ? MAX : past;
+  const len = kind === 'gqa' ? MAX : past;
   const cache = (dims: number[]) => tensorF32(rng.fillNormal(new Float32Array(batch * N * len * H)), dims);
   const feeds: Record<string, ort.Tensor> = {
     q: x(),
     k: x(),
     v: x(),
-    past_key: cache(kind === 'cached' ? [batch, N, H, len] : [batch, N, len, H]),
+    past_key: cache([batch, N, len, H]),
     past_value: cache([batch, N, len, H]),
   };
   let fetches: Record<string, ort.Tensor | null> | undefined;
-  if (kind === 'cached') feeds.past_length = tensorI64([past], []);
   if (kind === 'gqa') {
     // In place: the cache tensors are also the preallocated present outputs.
     feeds.seqlens_k = tensorI32(new Int32Array(batch).fill(past + t - 1), [batch]);
@@ -136,9 +120,8 @@ for (const c of cases) {
     mha: await msPerRun('mha', c.batch, c.t, c.past),
     decomposed: await msPerRun('decomposed', c.batch, c.t, c.past),
     gqa_inplace: await msPerRun('gqa', c.batch, c.t, c.past),
-    cached_buffer: await msPerRun('cached', c.batch, c.t, c.past),
   };
-  const fastest = Math.min(ms.mha, ms.decomposed, ms.gqa_inplace, ms.cached_buffer);
+  const fastest = Math.min(ms.mha, ms.decomposed, ms.gqa_inplace);
   results.push({
     ...c,
     heads: N,
@@ -146,7 +129,6 @@ for (const c of cases) {
     ms,
     decomposed_over_mha: Number((ms.decomposed / ms.mha).toFixed(3)),
     decomposed_over_fastest: Number((ms.decomposed / fastest).toFixed(3)),
-    mha_over_cached_buffer: Number((ms.mha / ms.cached_buffer).toFixed(3)),
   });
 }
 console.log(JSON.stringify({ bench: 'ort-attention', threads: 1, gqaBuffer: MAX, results }));

@@ -497,58 +497,6 @@ export class GraphBuilder {
   }
 
   /**
-   * Causal multi-head attention over a caller-owned, fixed-size KV cache (see KvCacheBuffer),
-   * from ai.onnx ops only. q, k, v are [B, T, N·H]; keyCache is [B, N, H, M] (keys stored
-   * transposed, so scores are one batched MatMul with no transpose of the cache) and valueCache
-   * [B, N, M, H]; the first pastLength (int64 scalar) of the M slots are valid. Returns the output
-   * [B, T, N·H] and only this step's rows newKey/newValue [B, N, T, H] — the caller appends them
-   * to its buffers. ORT takes inputs without copying but copies every output into a fresh JS
-   * buffer, so returning a whole present cache each step costs more than the attention itself.
-   */
-  cachedAttention(
-    q: string,
-    k: string,
-    v: string,
-    opts: {
-      numHeads: number;
-      headDim: number;
-      keyCache: string;
-      valueCache: string;
-      pastLength: string;
-      scale?: number;
-    },
-  ): { output: string; newKey: string; newValue: string } {
-    const { numHeads: n, headDim: h } = opts;
-    const heads = (x: string) => this.transpose(this.reshape(x, [0, 0, n, h]), [0, 2, 1, 3]); // [B,N,T,H]
-    const [qh, kh, vh] = [heads(q), heads(k), heads(v)];
-    const scale = this.scalar(opts.scale ?? 1 / Math.sqrt(h));
-    const negInf = this.scalar(Number.NEGATIVE_INFINITY);
-    const zero = this.scalar(0, 'int64');
-    const one = this.scalar(1, 'int64');
-    const m = this.dim(opts.keyCache, 3);
-    const t = this.dim(q, 1);
-    // Cached slots: valid below pastLength. New rows: causal among themselves.
-    const slots = this.op('Range', [zero, m, one]);
-    const pastScores = this.where(
-      this.op('Less', [slots, opts.pastLength]),
-      this.mul(this.matmul(qh, opts.keyCache), scale),
-      negInf,
-    ); // [B,N,T,M]
-    const steps = this.op('Range', [zero, t, one]);
-    const newScores = this.where(
-      this.op('LessOrEqual', [steps, this.unsqueeze(steps, [1])]),
-      this.mul(this.matmul(qh, this.transpose(kh, [0, 1, 3, 2])), scale),
-      negInf,
-    ); // [B,N,T,T]
-    const probs = this.softmax(this.concat([pastScores, newScores], 3));
-    const sizes = this.concat([this.unsqueeze(m, [0]), this.unsqueeze(t, [0])], 0);
-    const [pPast, pNew] = this.node('Split', [probs, sizes], { axis: 3 }, { outputs: 2 });
-    const mixed = this.add(this.matmul(pPast!, opts.valueCache), this.matmul(pNew!, vh)); // [B,N,T,H]
-    const output = this.reshape(this.transpose(mixed, [0, 2, 1, 3]), [0, 0, n * h]);
-    return { output, newKey: kh, newValue: vh };
-  }
-
-  /**
    * com.microsoft GroupQueryAttention (always causal). q [B, T, N·H], k/v [B, T, Nkv·H]; the cache
    * [B, Nkv, M, H] is either the past (M = P, present is [B, Nkv, P+T, H]) or a preallocated
    * buffer of the maximum length that ORT updates in place when the same tensors are fed as past

@@ -59,7 +59,7 @@ export function imagesToUint8(d: DecodedImages): Uint8Array {
       for (let y = 0; y < H; y++)
         for (let x = 0; x < W; x++) {
           const v = Math.round((images[((b * c + k) * H + y) * W + x]! + 1) * 127.5);
-          out[((b * H + y) * W + x) * c + k] = v < 0 ? 0 : v > 255 ? 255 : v;
+          out[((b * H + y) * W + x) * c + k] = v < 0 ? 0 : Math.min(v, 255);
         }
   return out;
 }

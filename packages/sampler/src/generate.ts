@@ -10,9 +10,8 @@
 // score(): one prefill pass per batch over [class, codes[0..N-2]] gives every position's
 // next-code log-probs and gates — the basis of NLL and of the donor probes.
 import { rowsForGrids, rowsForNextBatch } from '@engram-ar/engram';
-import { type FeedValue, ort, type SessionOptions } from '@engram-ar/onnx';
+import { type FeedValue, KvCacheBuffer, ort, type SessionOptions } from '@engram-ar/onnx';
 import { Rng } from '@engram-ar/tensor/rng';
-import { HostKvCache } from './kv-cache.js';
 import { type LoadedModel, resolveModel } from './load.js';
 import type { ModelManifest } from './manifest.js';
 import { applyCfg, logSoftmax, resolveSampling, type SamplingOptions, sampleLogits } from './sampling.js';
@@ -116,7 +115,7 @@ function resolveClasses(m: ModelManifest, classes: number | ArrayLike<number>, n
 }
 
 /** Empty past caches (P = 0) for the step graph, or, with `buffers`, the decode graph's host caches. */
-function emptyCaches(m: ModelManifest, R: number, buffers?: HostKvCache[]): Record<string, ort.Tensor> {
+function emptyCaches(m: ModelManifest, R: number, buffers?: KvCacheBuffer[]): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (let i = 0; buffers && i < m.nLayer; i++) {
     feeds[`key_cache.${i}`] = buffers[i]!.keyTensor;
@@ -154,7 +153,7 @@ function carryCaches(
   m: ModelManifest,
   out: Record<string, ort.Tensor>,
   feeds: Record<string, unknown>,
-  buffers?: HostKvCache[],
+  buffers?: KvCacheBuffer[],
 ): void {
   for (let i = 0; buffers && i < m.nLayer; i++) {
     const t = out[`new_key.${i}`]!.dims[2]!;
@@ -224,7 +223,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       // The decode graph (host KV cache, nothing big crosses into JS) when exported, else the step graph.
       const session = model.decode ?? model.session;
       const buffers = model.decode
-        ? Array.from({ length: m.nLayer }, () => new HostKvCache(R, m.nHead, m.headDim, N))
+        ? Array.from(
+            { length: m.nLayer },
+            () => new KvCacheBuffer({ batch: R, heads: m.nHead, headDim: m.headDim, maxLength: N }),
+          )
         : undefined;
       const feeds: Record<string, ort.Tensor> = {
         ...emptyCaches(m, R, buffers),

@@ -15,7 +15,6 @@ export {
   type ScoreResult,
   score,
 } from './generate.js';
-export { HostKvCache } from './kv-cache.js';
 export { type LoadedModel, loadModel, manifestHash, releaseModel, resolveModel } from './load.js';
 export {
   decodeIoNames,

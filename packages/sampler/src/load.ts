@@ -55,7 +55,7 @@ export async function loadModel(
   return { manifest, session, decode, hash, dir };
 }
 
-/** True if the decode graph takes key_cache.0 as [B, H, M, Dh] (the layout HostKvCache feeds). */
+/** True if the decode graph takes key_cache.0 as [B, H, M, Dh] (the layout onnx's KvCacheBuffer feeds). */
 function currentDecodeLayout(decode: Session, headDim: number): boolean {
   const dims = decode.inputs.find((i) => i.name === 'key_cache.0')?.dims;
   return !!dims && dims.length === 4 && dims[3] === headDim && typeof dims[2] !== 'number';

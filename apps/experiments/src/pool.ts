@@ -14,6 +14,7 @@ export interface PoolProgress {
   total: number;
   loss?: number;
   etaSec?: number;
+  note?: string;
 }
 
 interface Pending {

@@ -11,10 +11,13 @@ import { microArgs } from './micro.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
+// Longer AR training than the micro default, so the kill lands between two checkpoints of a variant.
+const LONGER = ['--set', 'ar.train.steps=40', '--set', 'ar.train.checkpointEvery=4'];
+
 function start(out: string) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, 'run', '--preset', 'quickstart', '--out', out, ...microArgs()],
+    ['--import', 'tsx', CLI, 'run', '--preset', 'quickstart', '--out', out, ...microArgs(), ...LONGER],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -34,12 +37,13 @@ function start(out: string) {
 }
 
 describe('engram-ar run: kill and resume', () => {
-  it('SIGKILLed after the tokenizer, a restart skips finished stages and completes', async () => {
+  it('SIGKILLed mid-training, a restart skips finished stages, resumes the checkpoint and completes', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'engram-run-')), 'micro');
     const first = start(out);
+    const ckpt = join(out, 'train', 'baseline', 'checkpoint.safetensors');
     await new Promise<void>((res, rej) => {
       const timer = setInterval(() => {
-        if (/codes: start/.test(first.out())) {
+        if (existsSync(ckpt)) {
           clearInterval(timer);
           first.child.kill('SIGKILL');
           res();
@@ -51,6 +55,7 @@ describe('engram-ar run: kill and resume', () => {
     });
     expect(await first.exited).toBe(-1);
     expect(existsSync(join(out, 'tokenizer', 'done.json'))).toBe(true);
+    expect(existsSync(join(out, 'train', 'baseline', 'done.json'))).toBe(false);
     expect(existsSync(join(out, 'report.html'))).toBe(false);
 
     const second = start(out);
@@ -59,8 +64,9 @@ describe('engram-ar run: kill and resume', () => {
     const log = second.out();
     expect(log).toMatch(/data: done earlier/);
     expect(log).toMatch(/tokenizer: done earlier/);
+    expect(log).toMatch(/codes: done earlier/);
     const summary = JSON.parse(log.trim().split('\n').at(-1)!) as { skipped: string[]; stages: string[] };
-    expect(summary.skipped).toEqual(expect.arrayContaining(['data', 'tokenizer']));
+    expect(summary.skipped).toEqual(expect.arrayContaining(['data', 'tokenizer', 'codes']));
     for (const s of [
       'codes',
       'train',
@@ -76,6 +82,22 @@ describe('engram-ar run: kill and resume', () => {
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     const done = JSON.parse(readFileSync(join(out, 'train', 'done.json'), 'utf8'));
     expect(Object.keys(done.metrics)).toEqual(['baseline', 'rho0.5', 'frozen-rho0.5']);
+    // The baseline continued from the checkpoint it had when killed and still ran all 40 steps — or,
+    // when the kill fell between the two files of a checkpoint save, it detected the torn pair and
+    // restarted from step 0 (the only case in which it may not resume).
+    const baseline = done.metrics.baseline as {
+      resumedFrom: number;
+      steps: number;
+      restartedAfter: string | null;
+    };
+    expect(baseline.steps).toBe(40);
+    if (baseline.restartedAfter === null) {
+      expect(baseline.resumedFrom).toBeGreaterThan(0);
+      expect(baseline.resumedFrom % 4).toBe(0);
+    } else {
+      expect(baseline.resumedFrom).toBe(0);
+      expect(baseline.restartedAfter).toMatch(/different saves|cannot be read/);
+    }
     // A third invocation finds everything done.
     const third = start(out);
     expect(await third.exited).toBe(0);

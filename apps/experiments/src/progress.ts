@@ -39,7 +39,7 @@ export function formatRow(u: ProgressUpdate, elapsedSec: number, width = 20): st
 export class ProgressView {
   private readonly rows = new Map<string, Row>();
   private drawn = 0;
-  private lastDraw = 0;
+  private lastDraw = Number.NEGATIVE_INFINITY;
   private readonly t0 = performance.now();
 
   constructor(

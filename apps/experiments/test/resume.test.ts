@@ -1,7 +1,7 @@
 // A real SIGKILL in the middle of a run, then a restart: the run must finish, reuse (skip) the stages
 // finished before the kill, and resume the rest from their checkpoints.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,31 @@ const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
 // Longer AR training than the micro default, so the kill lands between two checkpoints of a variant.
 const LONGER = ['--set', 'ar.train.steps=40', '--set', 'ar.train.checkpointEvery=4'];
+
+/** PIDs whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may contain spaces, so split after ')'
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function start(out: string) {
   const child = spawn(
@@ -40,11 +65,13 @@ describe('engram-ar run: kill and resume', () => {
   it('SIGKILLed mid-training, a restart skips finished stages, resumes the checkpoint and completes', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'engram-run-')), 'micro');
     const first = start(out);
+    let workers: number[] = [];
     const ckpt = join(out, 'train', 'baseline', 'checkpoint.safetensors');
     await new Promise<void>((res, rej) => {
       const timer = setInterval(() => {
         if (existsSync(ckpt)) {
           clearInterval(timer);
+          workers = childrenOf(first.child.pid!);
           first.child.kill('SIGKILL');
           res();
         } else if (first.child.exitCode !== null) {
@@ -54,6 +81,10 @@ describe('engram-ar run: kill and resume', () => {
       }, 100);
     });
     expect(await first.exited).toBe(-1);
+    // the pool's workers notice the dead parent and exit (no orphan keeps writing checkpoints)
+    expect(workers.length).toBeGreaterThan(0);
+    for (let i = 0; i < 150 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(workers.filter(alive)).toEqual([]);
     expect(existsSync(join(out, 'tokenizer', 'done.json'))).toBe(true);
     expect(existsSync(join(out, 'train', 'baseline', 'done.json'))).toBe(false);
     expect(existsSync(join(out, 'report.html'))).toBe(false);

@@ -96,6 +96,12 @@ export const RunConfigSchema = z
           .describe(
             'ONNX feature extractor (e.g. Inception-v3 → standard FID); absent = train the small CNN (classifier-FID)',
           ),
+        extractorSpec: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe(
+            "fields of metrics' extractor spec (kind, input, layout, height, width, channels, range, featureOutput, logitsOutput) when the extractor has no sidecar",
+          ),
         steps: posInt.describe('feature-net training steps'),
         batchSize: posInt.describe('feature-net batch size'),
         keepFeatures: posInt.describe('real features kept for precision/recall'),
@@ -384,7 +390,19 @@ function paper(): Record<string, unknown> {
       channels: 3,
     },
     featureNet: {
-      extractor: 'models/inception-v3.onnx',
+      // pytorch-fid's Inception-v3 pool3, converted as in the metrics README (no logits: no IS)
+      extractor: 'models/inception-fid.onnx',
+      extractorSpec: {
+        kind: 'inception',
+        input: 'images',
+        layout: 'NCHW',
+        height: 299,
+        width: 299,
+        channels: 3,
+        range: [0, 1],
+        featureOutput: 'features',
+        batchSize: 32,
+      },
       steps: 1,
       batchSize: 64,
       keepFeatures: 10_000,

@@ -21,6 +21,7 @@ import {
 import {
   computeMetrics,
   computeReference,
+  type ExtractorSpecInput,
   FeatureExtractor,
   loadReference,
   type MetricsReport,
@@ -292,6 +293,7 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
   };
 
   const spec = dataSpec(c);
+  const extractorSpec = (c.featureNet.extractorSpec ?? {}) as Partial<ExtractorSpecInput>;
   try {
     // ── data ──────────────────────────────────────────────────────────────────────────────────────
     const data = await unit(
@@ -344,7 +346,7 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
         }
         extractorPath = resolve(extractorPath);
         const { train } = await loadDataset(spec);
-        const extractor = await FeatureExtractor.open(extractorPath);
+        const extractor = await FeatureExtractor.open(extractorPath, extractorSpec);
         const ref = await computeReference(head(train, c.featureNet.referenceCount), extractor, {
           keepFeatures: c.featureNet.keepFeatures,
           meta: { dataset: train.name, extractor: extractorPath },
@@ -500,7 +502,7 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
       inputsHash({ metrics: c.metrics }, [sample.inputsHash, feat.inputsHash]),
       async () => {
         const ref = await loadReference(refPath);
-        const extractor = await FeatureExtractor.open(fm.extractor);
+        const extractor = await FeatureExtractor.open(fm.extractor, extractorSpec);
         const rows: Record<string, MetricsReport> = {};
         let i = 0;
         for (const v of variants) {
@@ -548,7 +550,7 @@ export async function runStudy(o: RunOptions): Promise<StudyResult> {
     const probeSlice = { probes: c.probes, seed: c.seed };
 
     const evaluator = async (): Promise<{ evaluate: SampleEvaluator; close: () => Promise<void> }> => {
-      const extractor = await FeatureExtractor.open(fm.extractor);
+      const extractor = await FeatureExtractor.open(fm.extractor, extractorSpec);
       return {
         evaluate: imageSampleEvaluator({
           decoder,

@@ -210,12 +210,17 @@ export async function buildSections(input: ReportInput): Promise<Section[]> {
     const points = rows
       .filter((r) => r.v.name !== 'baseline')
       .map((r) => ({
-        rho: r.t.params.rho,
+        // the frozen twin shares its variant's ρ: drawn a little to the right so both stay visible
+        rho: r.t.params.rho + (r.v.frozen ? 0.015 : 0),
         fid: r.m.fid,
         low: r.m.fidCI?.low ?? r.m.fid,
         high: r.m.fidCI?.high ?? r.m.fid,
         kind: r.v.frozen ? 'frozen table' : 'Engram',
       }));
+    // the baseline line must not sit on the axis: pad the domain around every point, CI and the baseline
+    const ys = [...points.flatMap((p) => [p.low, p.high]), ...(base ? [base.m.fid] : [])];
+    const span = Math.max(...ys) - Math.min(...ys) || 1;
+    const fidDomain = [Math.max(0, Math.min(...ys) - 0.08 * span), Math.max(...ys) + 0.08 * span];
     const layers: unknown[] = [
       {
         data: { values: points },
@@ -227,7 +232,7 @@ export async function buildSections(input: ReportInput): Promise<Section[]> {
             title: 'ρ = backbone / total params',
             scale: { domain: [0, 1] },
           },
-          y: { field: 'low', type: 'quantitative', title: label, scale: { zero: false } },
+          y: { field: 'low', type: 'quantitative', title: label, scale: { zero: false, domain: fidDomain } },
           y2: { field: 'high' },
           color: { field: 'kind', type: 'nominal', title: null },
         },

@@ -29,10 +29,13 @@ export { Rng, type RngState } from './rng.js';
 export {
   atomicWriteFile,
   atomicWriteFileSync,
+  CHECKPOINT_DATA_SHA256_KEY,
+  CHECKPOINT_SIDECAR_KEY,
   type Dtype,
   decodeSafetensors,
   encodeSafetensors,
   fromFloat16Bits,
+  type LoadedCheckpoint,
   loadCheckpoint,
   type NamedTensor,
   readSafetensors,

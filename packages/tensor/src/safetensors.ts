@@ -342,6 +342,10 @@ export async function readSafetensors(
 }
 
 const SIDECAR_FORMAT = 'engram-ar-checkpoint/1';
+/** `__metadata__` key holding the sidecar as JSON text: the tensors file alone is a whole checkpoint. */
+export const CHECKPOINT_SIDECAR_KEY = 'engram_ar_sidecar';
+/** `__metadata__` key holding the SHA-256 (hex) of the data bytes after the header: catches data corruption. */
+export const CHECKPOINT_DATA_SHA256_KEY = 'engram_ar_data_sha256';
 
 function sidecarPath(path: string): string {
   if (!path.endsWith('.safetensors'))
@@ -349,10 +353,18 @@ function sidecarPath(path: string): string {
   return `${path.slice(0, -'.safetensors'.length)}.json`;
 }
 
+function sidecarFileText(tensorsSha256: string, sidecar: unknown): string {
+  return `${JSON.stringify({ format: SIDECAR_FORMAT, tensorsSha256, sidecar }, null, 1)}\n`;
+}
+
 /**
- * Checkpoint = `foo.safetensors` + `foo.json`. The sidecar is written after the tensors and records the
- * tensors' SHA-256, so a crash between the two writes (new tensors, old sidecar) is detected at load time
- * instead of silently resuming from a mixed state. Sidecar file: { format, tensorsSha256, sidecar }.
+ * Checkpoint = `foo.safetensors`, whose `__metadata__` embeds the sidecar (JSON text under
+ * `engram_ar_sidecar`) and the SHA-256 of its data bytes (`engram_ar_data_sha256`). That one file is written
+ * atomically, so whatever is on disk is a consistent checkpoint: a kill at any moment leaves the old one or
+ * the new one. `foo.json = { format, tensorsSha256, sidecar }` is then written (also atomically) as the
+ * human-readable copy; it is derived data, and a kill before it lands leaves it missing or one save behind,
+ * which `loadCheckpoint` reports and repairs. `metadata` is the caller's own string map (the two keys above
+ * are reserved).
  */
 export async function saveCheckpoint(
   path: string,
@@ -361,58 +373,147 @@ export async function saveCheckpoint(
   metadata?: Record<string, string>,
 ): Promise<void> {
   const side = sidecarPath(path);
-  const { header, chunks } = plan(tensors, metadata);
+  for (const k of [CHECKPOINT_SIDECAR_KEY, CHECKPOINT_DATA_SHA256_KEY]) {
+    if (metadata !== undefined && Object.hasOwn(metadata, k))
+      throw new Error(`saveCheckpoint: metadata key "${k}" is reserved for the embedded sidecar`);
+  }
+  const sidecarJson = JSON.stringify(sidecar);
+  if (sidecarJson === undefined)
+    throw new Error(`saveCheckpoint: sidecar must be JSON-serialisable, got ${typeof sidecar}`);
+  // The data bytes do not depend on the header, so their hash can go into the header.
+  const data = plan(tensors).chunks;
+  const dataHash = createHash('sha256');
+  for (const c of data) dataHash.update(c);
+  const { header, chunks } = plan(tensors, {
+    ...metadata,
+    [CHECKPOINT_SIDECAR_KEY]: sidecarJson,
+    [CHECKPOINT_DATA_SHA256_KEY]: dataHash.digest('hex'),
+  });
   const hash = createHash('sha256');
   hash.update(header);
   for (const c of chunks) hash.update(c);
   const tensorsSha256 = hash.digest('hex');
   await atomicWriteFile(path, [header, ...chunks]);
-  await atomicWriteFile(
-    side,
-    `${JSON.stringify({ format: SIDECAR_FORMAT, tensorsSha256, sidecar }, null, 1)}\n`,
-  );
+  await atomicWriteFile(side, sidecarFileText(tensorsSha256, JSON.parse(sidecarJson)));
 }
 
-export async function loadCheckpoint(path: string): Promise<{
+export interface LoadedCheckpoint {
   tensors: Record<string, NamedTensor>;
+  /** The caller's metadata as saved (without the reserved checkpoint keys). */
   metadata: Record<string, string>;
   sidecar: unknown;
-}> {
+  /**
+   * Set when `foo.json` was missing, unreadable or from another save (a kill between the two writes of
+   * `saveCheckpoint`). The checkpoint loaded from the embedded sidecar regardless; the note says so and
+   * whether `foo.json` was rewritten. Undefined when `foo.json` matched.
+   */
+  note?: string;
+}
+
+/**
+ * Loads `foo.safetensors` and trusts its embedded sidecar; `foo.json` is not needed. A file that fails to
+ * decode or whose data bytes do not match the embedded SHA-256 is rejected. If `foo.json` is missing or
+ * stale, it is rewritten atomically from the embedded copy (best effort: a read-only directory still
+ * loads) and `note` says what happened. Checkpoints written before the sidecar was embedded (no
+ * `engram_ar_sidecar` key) still load from `foo.json`, which must then exist and match the tensors' SHA-256.
+ */
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const side = sidecarPath(path);
-  const [bytes, sideText] = await Promise.all([
-    readFile(path).catch((e: NodeJS.ErrnoException) => {
-      throw new Error(`checkpoint tensors ${path} cannot be read (${e.code ?? e.message})`);
-    }),
-    readFile(side, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new Error(
-        `checkpoint sidecar ${side} cannot be read (${e.code ?? e.message}); was the save interrupted?`,
-      );
-    }),
-  ]);
-  let parsed: { format?: unknown; tensorsSha256?: unknown; sidecar?: unknown };
-  try {
-    parsed = JSON.parse(sideText);
-  } catch (e) {
-    throw new Error(`checkpoint sidecar ${side} is not valid JSON (${(e as Error).message})`);
-  }
-  if (parsed?.format !== SIDECAR_FORMAT || typeof parsed.tensorsSha256 !== 'string') {
-    throw new Error(
-      `checkpoint sidecar ${side}: expected format "${SIDECAR_FORMAT}" with a tensorsSha256 string`,
-    );
-  }
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== parsed.tensorsSha256) {
-    throw new Error(
-      `checkpoint ${path}: tensors sha256 ${actual} does not match sidecar ${side} (${parsed.tensorsSha256}); the pair is from different saves`,
-    );
-  }
+  const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+    throw new Error(`checkpoint tensors ${path} cannot be read (${e.code ?? e.message})`);
+  });
   let decoded: ReturnType<typeof decodeSafetensors>;
   try {
     decoded = decodeSafetensors(bytes);
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    throw new Error(`checkpoint ${path} is corrupt: ${(e as Error).message}`);
   }
-  return { ...decoded, sidecar: parsed.sidecar };
+  const tensorsSha256 = createHash('sha256').update(bytes).digest('hex');
+  const {
+    [CHECKPOINT_SIDECAR_KEY]: embedded,
+    [CHECKPOINT_DATA_SHA256_KEY]: dataSha256,
+    ...metadata
+  } = decoded.metadata;
+  const sideFile = await readSidecarFile(side);
+  if (embedded === undefined) return loadLegacy(path, side, sideFile, tensorsSha256, decoded);
+
+  const headerEnd = 8 + Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const actualData = createHash('sha256').update(bytes.subarray(headerEnd)).digest('hex');
+  if (actualData !== dataSha256) {
+    throw new Error(
+      `checkpoint ${path} is corrupt: data sha256 ${actualData} does not match the ${dataSha256 ?? 'missing'} recorded in its header`,
+    );
+  }
+  let sidecar: unknown;
+  try {
+    sidecar = JSON.parse(embedded);
+  } catch (e) {
+    throw new Error(
+      `checkpoint ${path} is corrupt: embedded sidecar is not valid JSON (${(e as Error).message})`,
+    );
+  }
+  if (sideFile.ok && sideFile.value.tensorsSha256 === tensorsSha256)
+    return { tensors: decoded.tensors, metadata, sidecar };
+
+  const problem = sideFile.ok
+    ? `is from another save (tensorsSha256 ${sideFile.value.tensorsSha256}, tensors have ${tensorsSha256})`
+    : sideFile.problem;
+  let action: string;
+  try {
+    await atomicWriteFile(side, sidecarFileText(tensorsSha256, sidecar));
+    action = 'rewrote it from the sidecar embedded in the tensors file';
+  } catch (e) {
+    action = `could not rewrite it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  return {
+    tensors: decoded.tensors,
+    metadata,
+    sidecar,
+    note: `checkpoint ${path}: ${side} ${problem} (save interrupted between its two writes); loaded the embedded sidecar and ${action}`,
+  };
+}
+
+type SidecarFile =
+  | { ok: true; value: { tensorsSha256: string; sidecar: unknown } }
+  | { ok: false; problem: string };
+
+async function readSidecarFile(side: string): Promise<SidecarFile> {
+  let text: string;
+  try {
+    text = await readFile(side, 'utf8');
+  } catch (e) {
+    return {
+      ok: false,
+      problem: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    };
+  }
+  let parsed: { format?: unknown; tensorsSha256?: unknown; sidecar?: unknown };
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, problem: `is not valid JSON (${(e as Error).message})` };
+  }
+  if (parsed?.format !== SIDECAR_FORMAT || typeof parsed.tensorsSha256 !== 'string')
+    return { ok: false, problem: `is not format "${SIDECAR_FORMAT}" with a tensorsSha256 string` };
+  return { ok: true, value: { tensorsSha256: parsed.tensorsSha256, sidecar: parsed.sidecar } };
+}
+
+/** A checkpoint from before the embedded sidecar: the pair must exist and agree. */
+function loadLegacy(
+  path: string,
+  side: string,
+  sideFile: SidecarFile,
+  tensorsSha256: string,
+  decoded: ReturnType<typeof decodeSafetensors>,
+): LoadedCheckpoint {
+  if (!sideFile.ok)
+    throw new Error(`checkpoint ${path} has no embedded sidecar and ${side} ${sideFile.problem}`);
+  if (sideFile.value.tensorsSha256 !== tensorsSha256) {
+    throw new Error(
+      `checkpoint ${path} has no embedded sidecar and its tensors sha256 ${tensorsSha256} does not match ${side} (${sideFile.value.tensorsSha256}); the pair is from different saves`,
+    );
+  }
+  return { ...decoded, sidecar: sideFile.value.sidecar };
 }
 
 /** float32 → IEEE binary16 bits, round to nearest even (matches numpy's astype(float16)). */

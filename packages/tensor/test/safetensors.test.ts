@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   atomicWriteFile,
   atomicWriteFileSync,
+  CHECKPOINT_DATA_SHA256_KEY,
+  CHECKPOINT_SIDECAR_KEY,
   type Dtype,
   decodeSafetensors,
   encodeSafetensors,
@@ -17,6 +20,8 @@ import {
   toFloat16Bits,
   writeSafetensors,
 } from '../src/safetensors.js';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 const goldenDir = new URL('./golden/', import.meta.url);
 interface GoldenTensor {
@@ -370,15 +375,118 @@ describe('atomic writes and checkpoints', () => {
     expect(await readdir(dir)).toContain('ckpt.json');
   });
 
-  it('loadCheckpoint detects a missing sidecar and a sidecar from another save', async () => {
-    const a = join(dir, 'a.safetensors');
-    const b = join(dir, 'b.safetensors');
-    await saveCheckpoint(a, { w: { dtype: 'U8', shape: [1], data: new Uint8Array([1]) } }, { step: 1 });
-    await saveCheckpoint(b, { w: { dtype: 'U8', shape: [1], data: new Uint8Array([2]) } }, { step: 2 });
-    await writeFile(join(dir, 'b.json'), await readFile(join(dir, 'a.json')));
-    await expect(loadCheckpoint(b)).rejects.toThrow(/does not match sidecar .*b\.json.*different saves/);
-    await rm(join(dir, 'a.json'));
-    await expect(loadCheckpoint(a)).rejects.toThrow(/sidecar .*a\.json cannot be read \(ENOENT\)/);
+  it('the tensors file alone is the checkpoint: its metadata embeds the sidecar as a string (python-readable)', async () => {
+    const path = join(dir, 'alone.safetensors');
+    const sidecar = { step: 3, note: 'ü', nested: { a: [1, 2] } };
+    await saveCheckpoint(path, expected, sidecar, { kind: 'test' });
+    const raw = await readSafetensors(path);
+    expect(Object.keys(raw.metadata).sort()).toEqual([
+      CHECKPOINT_DATA_SHA256_KEY,
+      CHECKPOINT_SIDECAR_KEY,
+      'kind',
+    ]);
+    expect(JSON.parse(raw.metadata[CHECKPOINT_SIDECAR_KEY]!)).toEqual(sidecar);
+    const bytes = await readFile(path);
+    const dataStart = 8 + Number(bytes.readBigUInt64LE(0));
+    expect(raw.metadata[CHECKPOINT_DATA_SHA256_KEY]).toBe(sha256(bytes.subarray(dataStart)));
+    const side = JSON.parse(await readFile(join(dir, 'alone.json'), 'utf8'));
+    expect(side).toEqual({ format: 'engram-ar-checkpoint/1', tensorsSha256: sha256(bytes), sidecar });
+  });
+
+  it('a kill between the two writes (new tensors, old or no foo.json) still loads the new save and repairs foo.json', async () => {
+    const path = join(dir, 'torn.safetensors');
+    const side = join(dir, 'torn.json');
+    const at = (step: number) => ({ w: { dtype: 'U8' as const, shape: [1], data: new Uint8Array([step]) } });
+    await saveCheckpoint(path, at(1), { step: 1 });
+    const oldSide = await readFile(side);
+    await saveCheckpoint(path, at(2), { step: 2 });
+    const fresh = await readFile(side, 'utf8');
+
+    // torn: new tensors + the previous save's sidecar
+    await writeFile(side, oldSide);
+    const torn = await loadCheckpoint(path);
+    expect(torn.sidecar).toEqual({ step: 2 });
+    expect(torn.tensors.w!.data).toEqual(new Uint8Array([2]));
+    expect(torn.note).toMatch(/torn\.json is from another save .*loaded the embedded sidecar and rewrote it/);
+    expect(await readFile(side, 'utf8')).toBe(fresh);
+    expect((await loadCheckpoint(path)).note).toBeUndefined();
+
+    // torn: new tensors, the sidecar never written
+    await rm(side);
+    const missing = await loadCheckpoint(path);
+    expect(missing.sidecar).toEqual({ step: 2 });
+    expect(missing.note).toMatch(/torn\.json cannot be read \(ENOENT\).*rewrote it/);
+    expect(await readFile(side, 'utf8')).toBe(fresh);
+
+    // garbage sidecar; and one that cannot be rewritten (a directory in its place): still loads
+    await writeFile(side, '{"format":');
+    expect((await loadCheckpoint(path)).note).toMatch(/is not valid JSON/);
+    await rm(side);
+    await mkdir(side);
+    const stuck = await loadCheckpoint(path);
+    expect(stuck.sidecar).toEqual({ step: 2 });
+    expect(stuck.note).toMatch(
+      /cannot be read \(EISDIR\).*could not rewrite it \((EISDIR|ENOTEMPTY|EEXIST)\)/,
+    );
+    await rm(side, { recursive: true });
+  });
+
+  it('a corrupt tensors file is rejected with an error saying so', async () => {
+    const path = join(dir, 'bad.safetensors');
+    await saveCheckpoint(path, expected, { step: 5 });
+    const good = await readFile(path);
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 1]! ^= 0x01; // last data byte
+    await writeFile(path, flipped);
+    await expect(loadCheckpoint(path)).rejects.toThrow(
+      /checkpoint .*bad\.safetensors is corrupt: data sha256 [0-9a-f]{64} does not match/,
+    );
+    await writeFile(path, good.subarray(0, good.length - 3));
+    await expect(loadCheckpoint(path)).rejects.toThrow(/bad\.safetensors is corrupt: .*run past/);
+    await writeFile(path, good.subarray(0, 5));
+    await expect(loadCheckpoint(path)).rejects.toThrow(/bad\.safetensors is corrupt: safetensors: file is 5 bytes/);
+    await rm(path);
+    await expect(loadCheckpoint(path)).rejects.toThrow(
+      /tensors .*bad\.safetensors cannot be read \(ENOENT\)/,
+    );
+  });
+
+  it('checkpoints from before the embedded sidecar load only as an agreeing pair', async () => {
+    const a = join(dir, 'legacy-a.safetensors');
+    const b = join(dir, 'legacy-b.safetensors');
+    const legacy = async (path: string, v: number) => {
+      await writeSafetensors(path, { w: { dtype: 'U8', shape: [1], data: new Uint8Array([v]) } }, { k: 'x' });
+      const sidecar = { step: v };
+      const text = JSON.stringify({
+        format: 'engram-ar-checkpoint/1',
+        tensorsSha256: sha256(await readFile(path)),
+        sidecar,
+      });
+      await writeFile(path.replace(/\.safetensors$/, '.json'), text);
+    };
+    await legacy(a, 1);
+    await legacy(b, 2);
+    const ok = await loadCheckpoint(a);
+    expect(ok.sidecar).toEqual({ step: 1 });
+    expect(ok.metadata).toEqual({ k: 'x' });
+    expect(ok.note).toBeUndefined();
+    await writeFile(join(dir, 'legacy-b.json'), await readFile(join(dir, 'legacy-a.json')));
+    await expect(loadCheckpoint(b)).rejects.toThrow(
+      /no embedded sidecar and its tensors sha256 .*legacy-b\.json.*different saves/,
+    );
+    await rm(join(dir, 'legacy-a.json'));
+    await expect(loadCheckpoint(a)).rejects.toThrow(
+      /no embedded sidecar and .*legacy-a\.json cannot be read \(ENOENT\)/,
+    );
+  });
+
+  it('saveCheckpoint refuses bad paths, reserved metadata keys and non-JSON sidecars', async () => {
+    const p = join(dir, 'r.safetensors');
     await expect(saveCheckpoint(join(dir, 'c.bin'), {}, {})).rejects.toThrow(/must end in \.safetensors/);
+    await expect(saveCheckpoint(p, {}, {}, { [CHECKPOINT_SIDECAR_KEY]: 'x' })).rejects.toThrow(
+      /metadata key "engram_ar_sidecar" is reserved/,
+    );
+    await expect(saveCheckpoint(p, {}, undefined)).rejects.toThrow(/sidecar must be JSON-serialisable/);
+    expect(await readdir(dir)).not.toContain('r.safetensors');
   });
 });

@@ -4,6 +4,8 @@
 //   dense: table as a tf.Variable, e = tf.gather(table, ids) inside the gradient (tfjs's gather gradient is a
 //          dense UnsortedSegmentSum over every row) → dense AdamW over the whole table.
 // Judged by speedup = t(dense) / t(host) ≥ 10. Prints one JSON line. Usage: npx tsx bench/dense-gather.ts
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildHashSpec, EngramTable, rowsForGrids, SparseAdam } from '@engram-ar/engram';
 import { AdamW, initBackend, tf } from '@engram-ar/tensor';
 import { Rng } from '@engram-ar/tensor/rng';
@@ -81,14 +83,23 @@ function denseStep(codes: Int32Array): void {
   denseTable.dataSync();
 }
 
-const reps = 6;
+// The dense path reads back a 128 MB table every step; collect that garbage before each timed step so
+// neither path is charged for the other's major GC.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const warmup = 3;
+const reps = 8;
+for (let i = 0; i < warmup; i++) hostStep(batches[i % batches.length]!);
+for (const v of Object.values(parts)) v.length = 0;
 const host: number[] = [];
 const dense: number[] = [];
 for (let i = 0; i < reps + 1; i++) {
   const codes = batches[i % batches.length]!;
+  gc();
   let t = performance.now();
   hostStep(codes);
   if (i > 0) host.push(performance.now() - t);
+  gc();
   t = performance.now();
   denseStep(codes);
   if (i > 0) dense.push(performance.now() - t);

@@ -14,7 +14,6 @@ export interface PoolProgress {
   total: number;
   loss?: number;
   etaSec?: number;
-  note?: string;
 }
 
 interface Pending {

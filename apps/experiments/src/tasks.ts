@@ -1,8 +1,7 @@
 // The tfjs-heavy jobs of a run, executed inside pool workers (src/worker.ts): each is a pure function of
 // its JSON arguments, writes its outputs into its directory and returns a small JSON result. Every job
 // resumes from its own checkpoint, so a killed run loses at most `checkpointEvery` steps per job.
-import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   exportOnnx as exportGpt,
@@ -30,13 +29,7 @@ import {
 } from '@engram-ar/vq-tokenizer';
 
 /** Progress callback a task reports through (the worker forwards it over IPC). */
-export type TaskProgress = (p: {
-  step: number;
-  total: number;
-  loss?: number;
-  etaSec?: number;
-  note?: string;
-}) => void;
+export type TaskProgress = (p: { step: number; total: number; loss?: number; etaSec?: number }) => void;
 
 export interface FeatureNetTask {
   kind: 'feature-net';
@@ -71,28 +64,6 @@ export interface ArTask {
 }
 
 export type Task = FeatureNetTask | TokenizerTask | ArTask;
-
-/**
- * A checkpoint is two files (tensors, then the JSON sidecar) written one after the other; a kill
- * between the two writes leaves a pair from different saves, which `loadCheckpoint` rejects. Then the
- * job cannot resume: the pair is removed and the job reruns from step 0 (reported via `onRestart`).
- */
-export async function withCheckpointRecovery<T>(
-  checkpoint: string,
-  fn: () => Promise<T>,
-  onRestart: (reason: string) => void,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (!/pair is from different saves|cannot be read/.test(msg) || !existsSync(checkpoint)) throw e;
-    onRestart(msg);
-    await rm(checkpoint, { force: true });
-    await rm(checkpoint.replace(/\.safetensors$/, '.json'), { force: true });
-    return fn();
-  }
-}
 
 export async function loadImages(spec: DatasetSpec): Promise<{ train: ImageDataset; test: ImageDataset }> {
   return loadDataset(spec);
@@ -139,17 +110,12 @@ async function featureNet(t: FeatureNetTask, progress: TaskProgress) {
 
 async function tokenizer(t: TokenizerTask, progress: TaskProgress) {
   const { train, test } = await loadImages(t.data);
-  const r = await withCheckpointRecovery(
-    join(t.dir, CHECKPOINT_FILE),
-    () =>
-      trainTokenizer(train, t.config, {
-        checkpointDir: t.dir,
-        resume: true,
-        onProgress: (p) =>
-          progress({ step: p.step, total: p.totalSteps, loss: p.recLoss, etaSec: p.etaMs / 1000 }),
-      }),
-    (reason) => progress({ step: 0, total: t.config.train.steps, note: `restarting: ${reason}` }),
-  );
+  const r = await trainTokenizer(train, t.config, {
+    checkpointDir: t.dir,
+    resume: true,
+    onProgress: (p) =>
+      progress({ step: p.step, total: p.totalSteps, loss: p.recLoss, etaSec: p.etaMs / 1000 }),
+  });
   const { model, step } = await loadTokenizer(join(t.dir, CHECKPOINT_FILE));
   await exportTokenizer(
     { arch: model.arch, values: model.values() },
@@ -169,15 +135,10 @@ async function ar(t: ArTask, progress: TaskProgress) {
   await mkdir(t.dir, { recursive: true });
   const { train, test } = await loadGrids(t.grids);
   const t0 = performance.now();
-  const checkpointPath = join(t.dir, 'checkpoint.safetensors');
-  let restartedAfter: string | null = null;
-  const trainer = await withCheckpointRecovery(
-    checkpointPath,
-    () => Trainer.create(t.config, train, test, { ...t.train, checkpointPath }),
-    (reason) => {
-      restartedAfter = reason;
-    },
-  );
+  const trainer = await Trainer.create(t.config, train, test, {
+    ...t.train,
+    checkpointPath: join(t.dir, 'checkpoint.safetensors'),
+  });
   const startStep = trainer.step;
   const r = await trainer.run((p) =>
     progress({ step: p.step, total: p.steps, loss: p.bitsPerCode, etaSec: p.etaSec }),
@@ -191,7 +152,6 @@ async function ar(t: ArTask, progress: TaskProgress) {
     name: t.name,
     steps: r.step,
     resumedFrom: startStep,
-    restartedAfter,
     finalBitsPerCode: r.finalBitsPerCode,
     evals: r.evals,
     trainSeconds: (performance.now() - t0) / 1000,

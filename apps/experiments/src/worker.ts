@@ -7,15 +7,7 @@ import { runTask, type Task } from './tasks.js';
 
 export type WorkerRequest = { type: 'task'; id: number; task: Task; backend: BackendName | 'auto' };
 export type WorkerMessage =
-  | {
-      type: 'progress';
-      id: number;
-      step: number;
-      total: number;
-      loss?: number;
-      etaSec?: number;
-      note?: string;
-    }
+  | { type: 'progress'; id: number; step: number; total: number; loss?: number; etaSec?: number }
   | { type: 'result'; id: number; result: unknown; backend: string }
   | { type: 'error'; id: number; message: string; stack?: string };
 

@@ -36,17 +36,24 @@ export function formatRow(u: ProgressUpdate, elapsedSec: number, width = 20): st
   );
 }
 
+/** TTY mode: minimum milliseconds between two redraws (a job's last update always redraws). */
+const REDRAW_EVERY_MS = 150;
+
 export class ProgressView {
   private readonly rows = new Map<string, Row>();
   private drawn = 0;
   private lastDraw = Number.NEGATIVE_INFINITY;
-  private readonly t0 = performance.now();
+  private readonly t0: number;
 
   constructor(
     private readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = process.stdout,
     /** Plain mode: seconds between two lines of the same job (first and last always print). */
     private readonly plainEverySec = 10,
-  ) {}
+    /** Milliseconds on a monotonic clock; the redraw throttle and timestamps read only this (tests pass a fake). */
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.t0 = now();
+  }
 
   get tty(): boolean {
     return !!this.out.isTTY;
@@ -54,13 +61,13 @@ export class ProgressView {
 
   update(u: ProgressUpdate): void {
     const key = `${u.stage}/${u.item ?? ''}`;
-    const now = performance.now();
+    const now = this.now();
     const prev = this.rows.get(key);
     const row: Row = { ...u, startedAt: prev?.startedAt ?? now, lastPlain: prev?.lastPlain ?? 0 };
     this.rows.set(key, row);
     const done = u.step >= u.total;
     if (this.tty) {
-      if (done || now - this.lastDraw > 150) this.draw();
+      if (done || now - this.lastDraw > REDRAW_EVERY_MS) this.draw();
       if (done) this.rows.delete(key);
       return;
     }
@@ -86,7 +93,7 @@ export class ProgressView {
   }
 
   private stamp(): string {
-    return `[${fmtDuration((performance.now() - this.t0) / 1000).padStart(6)}]`;
+    return `[${fmtDuration((this.now() - this.t0) / 1000).padStart(6)}]`;
   }
 
   private clear(): void {
@@ -95,7 +102,7 @@ export class ProgressView {
   }
 
   private draw(): void {
-    const now = performance.now();
+    const now = this.now();
     this.lastDraw = now;
     this.clear();
     const cols = this.out.columns ?? 120;

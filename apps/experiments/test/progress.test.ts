@@ -27,7 +27,7 @@ describe('progress view', () => {
 
   it('plain mode: one line per job at start and end, throttled in between', () => {
     const s = sink(false);
-    const v = new ProgressView(s.stream, 3600);
+    const v = new ProgressView(s.stream, 3600, () => 0);
     for (let i = 1; i <= 100; i++) v.update({ stage: 'train', item: 'a', step: i, total: 100 });
     v.log('hello');
     const lines = s.text().trim().split('\n');
@@ -38,20 +38,62 @@ describe('progress view', () => {
     expect(s.text()).not.toContain('\x1b[');
   });
 
+  it('plain mode: a job prints again once more than plainEverySec has passed since its last line', () => {
+    const s = sink(false);
+    let ms = 0;
+    const v = new ProgressView(s.stream, 10, () => ms);
+    for (let i = 1; i <= 100; i++) {
+      ms = i * 1000; // one step per second
+      v.update({ stage: 'train', item: 'a', step: i, total: 100 });
+    }
+    const steps = s
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => Number(/ (\d+)\/100/.exec(l)![1]));
+    // first line at step 1, then every 11 s (strictly more than 10), and the last step
+    expect(steps).toEqual([1, 12, 23, 34, 45, 56, 67, 78, 89, 100]);
+    expect(s.text()).toMatch(/^\[ {4}1s\] train\/a/); // stamped 1 s after the view was made
+  });
+
   it('TTY mode: redraws the live rows in place (cursor up + clear) and keeps log lines above', () => {
     const s = sink(true);
-    const v = new ProgressView(s.stream);
-    v.update({ stage: 'train', item: 'a', step: 1, total: 10 });
-    v.update({ stage: 'train', item: 'b', step: 1, total: 10 });
+    let ms = 1000;
+    const v = new ProgressView(s.stream, 10, () => ms);
+    v.update({ stage: 'train', item: 'a', step: 1, total: 10 }); // first update draws at once
+    ms += 100;
+    v.update({ stage: 'train', item: 'b', step: 1, total: 10 }); // within the 150 ms redraw interval
     v.log('note');
     v.update({ stage: 'train', item: 'a', step: 10, total: 10 });
     v.close();
     const t = s.text();
     // b's first update came within the redraw interval: only a's row was on screen when the log
     // line arrived, so one row is erased, the note printed, and both rows drawn below it
-    expect(t).toContain('\x1b[1A\x1b[J[    0s] note\n');
-    // a's last update erases both live rows and redraws
-    expect(t).toContain('\x1b[2A\x1b[Jtrain/a ');
-    expect(t).toMatch(/train\/a .* 10\/10 done/);
+    expect(t).toBe(
+      'train/a                    [##..................] 1/10 ETA 0s\n' +
+        '\x1b[1A\x1b[J[    0s] note\n' +
+        'train/a                    [##..................] 1/10 ETA 1s\n' +
+        'train/b                    [##..................] 1/10 ETA 0s\n' +
+        // a's last update erases both live rows and redraws; close() erases what is left
+        '\x1b[2A\x1b[Jtrain/a                    [####################] 10/10 done\n' +
+        'train/b                    [##..................] 1/10 ETA 0s\n' +
+        '\x1b[2A\x1b[J',
+    );
+  });
+
+  it('TTY mode: an update after the redraw interval draws, so the log line erases every live row', () => {
+    const s = sink(true);
+    let ms = 0;
+    const v = new ProgressView(s.stream, 10, () => ms);
+    v.update({ stage: 'train', item: 'a', step: 1, total: 10 });
+    ms += 151;
+    v.update({ stage: 'train', item: 'b', step: 1, total: 10 });
+    ms += 149; // b drew at 151 ms: this one is inside the interval and does not draw
+    v.update({ stage: 'train', item: 'b', step: 2, total: 10 });
+    v.log('note');
+    const t = s.text();
+    expect(t).toContain('\x1b[1A\x1b[Jtrain/a ');
+    expect(t).toContain('\x1b[2A\x1b[J[    0s] note\n');
+    expect(t.match(/train\/b .* 2\/10/g)).toHaveLength(1); // drawn only by the log's redraw
   });
 });

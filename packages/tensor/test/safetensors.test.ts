@@ -444,7 +444,9 @@ describe('atomic writes and checkpoints', () => {
     await writeFile(path, good.subarray(0, good.length - 3));
     await expect(loadCheckpoint(path)).rejects.toThrow(/bad\.safetensors is corrupt: .*run past/);
     await writeFile(path, good.subarray(0, 5));
-    await expect(loadCheckpoint(path)).rejects.toThrow(/bad\.safetensors is corrupt: safetensors: file is 5 bytes/);
+    await expect(loadCheckpoint(path)).rejects.toThrow(
+      /bad\.safetensors is corrupt: safetensors: file is 5 bytes/,
+    );
     await rm(path);
     await expect(loadCheckpoint(path)).rejects.toThrow(
       /tensors .*bad\.safetensors cannot be read \(ENOENT\)/,

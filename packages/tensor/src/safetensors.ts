@@ -52,6 +52,11 @@ function numel(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** `obj[key] = value` that also works for the key "__proto__" (plain assignment would set the prototype). */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function byteSwapInPlace(bytes: Uint8Array, width: number): void {
   for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
 }
@@ -170,7 +175,7 @@ export function decodeSafetensors(bytes: Uint8Array): {
       }
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') throw new Error(`safetensors: __metadata__.${k} must be a string`);
-        metadata[k] = v;
+        setOwn(metadata, k, v);
       }
       continue;
     }
@@ -231,7 +236,7 @@ export function decodeSafetensors(bytes: Uint8Array): {
     const copy = new Uint8Array(e.end - e.begin);
     copy.set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     if (!HOST_LITTLE_ENDIAN && DTYPES[e.dtype].bytes > 1) byteSwapInPlace(copy, DTYPES[e.dtype].bytes);
-    tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: new DTYPES[e.dtype].ctor(copy.buffer) };
+    setOwn(tensors, e.name, { dtype: e.dtype, shape: e.shape, data: new DTYPES[e.dtype].ctor(copy.buffer) });
   }
   return { tensors, metadata };
 }

@@ -198,6 +198,22 @@ describe('round-trip (property)', () => {
     );
   });
 
+  it('keeps a tensor and a metadata key named "__proto__" as own entries', () => {
+    // fast-check found this: plain assignment on decode set the objects' prototypes instead
+    const proto = '__proto__';
+    const tensors: Record<string, NamedTensor> = {};
+    Object.defineProperty(tensors, proto, {
+      value: { dtype: 'U8', shape: [1], data: new Uint8Array([7]) },
+      enumerable: true,
+    });
+    const metadata = JSON.parse('{"__proto__":"x"}') as Record<string, string>;
+    const back = decodeSafetensors(encodeSafetensors(tensors, metadata));
+    const [[name, t]] = Object.entries(back.tensors) as [[string, NamedTensor]];
+    expect(name).toBe(proto);
+    expect(t.data).toEqual(new Uint8Array([7]));
+    expect(Object.entries(back.metadata)).toEqual([['__proto__', 'x']]);
+  });
+
   it('accepts data views with a byteOffset into a larger buffer', () => {
     const big = new Float32Array([9, 1, 2, 3, 9]);
     const bytes = encodeSafetensors({ v: { dtype: 'F32', shape: [3], data: big.subarray(1, 4) } });

@@ -52,6 +52,39 @@ function unsortedSegmentSum({ inputs, backend, attrs }: Parameters<tf.KernelFunc
   return out;
 }
 
+/** Geometry of a plain (dilation 1) NHWC conv2d, as both conv2d backprop kernels see it. */
+function conv2DInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Pick<tf.Conv2DBackpropFilterAttrs, 'strides' | 'pad' | 'dimRoundingMode'>,
+): Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+/** The sizes the conv2d loops index by, under their short names. */
+function conv2DDims(info: Conv2DInfo) {
+  return {
+    B: info.batchSize,
+    H: info.inHeight,
+    W: info.inWidth,
+    CI: info.inChannels,
+    CO: info.outChannels,
+    OH: info.outHeight,
+    OW: info.outWidth,
+    KH: info.filterHeight,
+    KW: info.filterWidth,
+    SH: info.strideHeight,
+    SW: info.strideWidth,
+  };
+}
+
 /**
  * Columns (output pixels) per im2col chunk. Each chunk's product is summed in float32 inside wasm and the
  * chunks are summed in float64, so a small chunk keeps the float32 accumulation short (the cpu kernel sums in
@@ -72,23 +105,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: Parameters<tf.KernelFu
   if (tf.backend_util.convertConv2DDataFormat(dataFormat) !== 'channelsLast') {
     throw new Error('Conv2DBackpropFilter (wasm, @engram-ar/tensor): only NHWC is supported');
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outChannels: CO } = info;
-  const {
-    outHeight: OH,
-    outWidth: OW,
-    filterHeight: KH,
-    filterWidth: KW,
-    strideHeight: SH,
-    strideWidth: SW,
-  } = info;
+  const info = conv2DInfo(x.shape, filterShape, { strides, pad, dimRoundingMode });
+  const { B, H, W, CI, CO, OH, OW, KH, KW, SH, SW } = conv2DDims(info);
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const K = KH * KW * CI;
@@ -157,23 +175,8 @@ function conv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
       return stock(args);
     }
     const wasm = backend as WasmBackend;
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape,
-      filter.shape as [number, number, number, number],
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
-    const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outChannels: CO } = info;
-    const {
-      outHeight: OH,
-      outWidth: OW,
-      filterHeight: KH,
-      filterWidth: KW,
-      strideHeight: SH,
-      strideWidth: SW,
-    } = info;
+    const info = conv2DInfo(inputShape, filter.shape, { strides, pad, dimRoundingMode });
+    const { B, H, W, CI, CO, OH, OW, KH, KW, SH, SW } = conv2DDims(info);
     const HP = H + KH - 1;
     const WP = W + KW - 1;
     const top = KH - 1 - info.padInfo.top;

@@ -252,6 +252,17 @@ const ENGRAM = {
 
 /** Tiny: every stage E1–E5 end to end in ≤ 5 min on 2 CPU cores. Not for conclusions. */
 function quickstart(): Record<string, unknown> {
+  const arTrain = {
+    steps: 150,
+    batchSize: 32,
+    lr: 3e-3,
+    minLr: 3e-4,
+    warmupSteps: 15,
+    weightDecay: 0.05,
+    tableLrMultiplier: 5,
+    evalSize: 500,
+    checkpointEvery: 50,
+  };
   return {
     preset: 'quickstart',
     seed: 0,
@@ -268,17 +279,7 @@ function quickstart(): Record<string, unknown> {
       rhos: [0.3, 0.7],
       engram: ENGRAM,
       solver: { aspect: 24, mlpRatio: 8 / 3, headDim: 64, maxLayers: 4 },
-      train: {
-        steps: 150,
-        batchSize: 32,
-        lr: 3e-3,
-        minLr: 3e-4,
-        warmupSteps: 15,
-        weightDecay: 0.05,
-        tableLrMultiplier: 5,
-        evalSize: 500,
-        checkpointEvery: 50,
-      },
+      train: arTrain,
     },
     sampling: { n: 200, cfgScale: 1, temperature: 1, topK: 0, topP: 1, batchSize: 100, gridPerClass: 4 },
     metrics: { bootstrap: 20 },
@@ -296,17 +297,7 @@ function quickstart(): Record<string, unknown> {
       enabled: true,
       data: { numClasses: 4, vocab: 16, height: 8, width: 8, epsilon: 0.1, trainCount: 2000, testCount: 200 },
       model: { nLayer: 2, nHead: 2, dim: 32, mlpHidden: 64, tableRows: 1000, dHead: 8, heads: 2 },
-      train: {
-        steps: 150,
-        batchSize: 32,
-        lr: 3e-3,
-        minLr: 3e-4,
-        warmupSteps: 15,
-        weightDecay: 0.05,
-        tableLrMultiplier: 5,
-        evalSize: 200,
-        checkpointEvery: 50,
-      },
+      train: { ...arTrain, evalSize: 200 },
     },
   };
 }

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@engram-ar/tensor/rng';
 import { writeCodeGrids } from '@engram-ar/vq-tokenizer';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerArCommands } from '../src/commands/ar.js';
+import { runCommand } from './run-command.js';
 
 let dir = '';
 const V = 8;
@@ -26,23 +26,7 @@ function split(n: number, seed: number): { codes: Int32Array; labels: Int32Array
   return { codes, labels };
 }
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command('engram-ar').exitOverride();
-  registerArCommands(program);
-  const lines: string[] = [];
-  const { log, error } = console;
-  const write = process.stderr.write.bind(process.stderr);
-  console.log = (...a: unknown[]) => lines.push(a.join(' '));
-  console.error = () => {};
-  process.stderr.write = () => true;
-  try {
-    await program.parseAsync(['node', 'engram-ar', ...args]);
-  } finally {
-    Object.assign(console, { log, error });
-    process.stderr.write = write;
-  }
-  return lines.join('\n');
-}
+const cli = (...args: string[]) => runCommand(registerArCommands, args);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ar-cli-'));

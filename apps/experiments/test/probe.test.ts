@@ -7,28 +7,11 @@ import { computeStats, saveReference } from '@engram-ar/metrics';
 import { GraphBuilder } from '@engram-ar/onnx';
 import { donorProbe, randomGrids, writeControlModel } from '@engram-ar/probes';
 import { writeSafetensors } from '@engram-ar/tensor/safetensors';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerProbeCommands } from '../src/commands/probe.js';
+import { runCommand } from './run-command.js';
 
-/** Runs the command; returns what it printed on stdout (the record when there is no --out). */
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command('engram-ar').exitOverride();
-  registerProbeCommands(program);
-  const { log, error } = console;
-  const write = process.stderr.write;
-  const lines: string[] = [];
-  console.log = (...a: unknown[]) => lines.push(a.join(' '));
-  console.error = () => {};
-  process.stderr.write = () => true;
-  try {
-    await program.parseAsync(['node', 'engram-ar', ...args]);
-  } finally {
-    Object.assign(console, { log, error });
-    process.stderr.write = write;
-  }
-  return lines.join('\n');
-}
+const cli = (...args: string[]) => runCommand(registerProbeCommands, args);
 
 describe('engram-ar probe', () => {
   let dir: string;

@@ -38,7 +38,7 @@ describe('engram-ar probe', () => {
   const read = async (f: string) => JSON.parse(await readFile(join(dir, f), 'utf8'));
 
   it('donor: same numbers as donorProbe on the same grids, pool and seed', async () => {
-    await cli(
+    const donor = [
       'probe',
       'donor',
       ...common(),
@@ -48,24 +48,9 @@ describe('engram-ar probe', () => {
       '10',
       '--kinds',
       'matched,random',
-    );
-    await cli(
-      'probe',
-      'donor',
-      ...common(),
-      '--pool-split',
-      'train',
-      '--n',
-      '10',
-      '--kinds',
-      'matched,random',
-      '--controls',
-      'collapsed',
-      '--permutations',
-      '99',
-      '--out',
-      join(dir, 'donor.json'),
-    );
+    ];
+    await cli(...donor); // prints the record (no --out)
+    await cli(...donor, '--controls', 'collapsed', '--permutations', '99', '--out', join(dir, 'donor.json'));
     const rec = await read('donor.json');
     const lib = await donorProbe({
       model: join(dir, 'learned'),
